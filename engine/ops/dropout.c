@@ -1,0 +1,10 @@
+/* PLACEHOLDER: replaced by the real implementation */
+#include "ops/ops_internal.h"
+
+static enum nncw_status placeholder_infer(const struct nncw_node *node, const struct nncw_tensor *const in[], int n_in, struct nncw_tensor out[])
+{
+    (void)in; (void)n_in; (void)out;
+    return NNCW_FAIL(NNCW_ERR_UNSUPPORTED, "%s: not built yet", nncw_node_get_name(node));
+}
+
+const struct nncw_op_def nncw_op_def_dropout = {"Dropout", "Dropout", 1, 3, 2, placeholder_infer, NULL, NULL};

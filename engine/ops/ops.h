@@ -1,0 +1,101 @@
+/*
+ * The op table: every op is shape inference + forward + backward, found by enum or ONNX name.
+ *
+ *     const struct nncw_op_def *d = nncw_op_get_def(NNCW_OP_CONV);
+ *     enum nncw_op op;
+ *     if (nncw_op_find_onnx("Relu", &op) == NNCW_OK) ...
+ *
+ * Ops follow ONNX semantics and ONNX attribute names (Conv: kernel_shape, strides, pads,
+ * dilations, group; Gemm: alpha, beta, transA, transB; ...), so import and export map 1:1.
+ * Argument order is fixed (THNN): context, node, inputs, outputs, then gradients.
+ * Missing optional inputs are NULL slots in in[]. Backward ACCUMULATES (+=) into every
+ * non-NULL grad_in[i]; the executor zeroes gradient buffers before the pass. A NULL
+ * grad_out[o] (an integer or unused output) means a zero gradient.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/rng.h"
+#include "core/status.h"
+#include "tensor/tensor.h"
+
+struct nncw_node;
+struct nncw_op_ctx;
+
+enum nncw_op {
+    NNCW_OP_CONV,
+    NNCW_OP_GEMM,
+    NNCW_OP_MATMUL,
+    NNCW_OP_BATCHNORM,
+    NNCW_OP_RELU,
+    NNCW_OP_CLIP,
+    NNCW_OP_LEAKYRELU,
+    NNCW_OP_ELU,
+    NNCW_OP_SIGMOID,
+    NNCW_OP_HARDSIGMOID,
+    NNCW_OP_HARDSWISH,
+    NNCW_OP_SWISH,
+    NNCW_OP_TANH,
+    NNCW_OP_MAXPOOL,
+    NNCW_OP_AVGPOOL,
+    NNCW_OP_GLOBALAVGPOOL,
+    NNCW_OP_ADD,
+    NNCW_OP_SUB,
+    NNCW_OP_MUL,
+    NNCW_OP_CONCAT,
+    NNCW_OP_RESHAPE,
+    NNCW_OP_FLATTEN,
+    NNCW_OP_TRANSPOSE,
+    NNCW_OP_SOFTMAX,
+    NNCW_OP_LOGSOFTMAX,
+    NNCW_OP_DROPOUT,
+    NNCW_OP_PAD,
+    NNCW_OP_EMBEDDING,
+    NNCW_OP_IDENTITY,
+    NNCW_OP_COUNT
+};
+
+/* out[i] gets dtype, ndim and shape (data stays NULL). in[i] carries data for parameters and
+ * constants (Reshape reads its shape input), NULL data for activations, and NULL for a
+ * missing optional input. Fails with NNCW_ERR_SHAPE naming the node on a mismatch. */
+typedef enum nncw_status (*nncw_op_infer_fn)(const struct nncw_node *node,
+                                             const struct nncw_tensor *const in[], int n_in,
+                                             struct nncw_tensor out[]);
+typedef enum nncw_status (*nncw_op_forward_fn)(struct nncw_op_ctx *ctx,
+                                               const struct nncw_node *node,
+                                               struct nncw_tensor *const in[], int n_in,
+                                               struct nncw_tensor *const out[]);
+typedef enum nncw_status (*nncw_op_backward_fn)(struct nncw_op_ctx *ctx,
+                                                const struct nncw_node *node,
+                                                struct nncw_tensor *const in[], int n_in,
+                                                struct nncw_tensor *const out[],
+                                                struct nncw_tensor *const grad_out[],
+                                                struct nncw_tensor *const grad_in[]);
+
+struct nncw_op_def {
+    const char *name;      /* nncw's name, e.g. "Conv" */
+    const char *onnx_name; /* ONNX op type, NULL if it has none */
+    int n_in_min, n_in_max;
+    int n_out;
+    nncw_op_infer_fn infer;
+    nncw_op_forward_fn forward;
+    nncw_op_backward_fn backward; /* NULL: no gradient flows through */
+};
+
+/* ---- the table ---- */
+const struct nncw_op_def *nncw_op_get_def(enum nncw_op op);
+const char *nncw_op_name(enum nncw_op op);
+/* NNCW_ERR_NOT_FOUND if no op has that ONNX name */
+enum nncw_status nncw_op_find_onnx(const char *onnx_name, enum nncw_op *out);
+
+/* ---- what an op may ask of the executor running it ---- */
+bool nncw_op_ctx_is_training(const struct nncw_op_ctx *ctx);
+/* a per-node buffer kept from forward to backward and across steps (batch-norm statistics,
+ * max-pool indices, dropout masks); zeroed when first allocated; NULL when out of memory */
+void *nncw_op_ctx_saved(struct nncw_op_ctx *ctx, const struct nncw_node *node, size_t nbytes);
+/* scratch memory shared by all ops (im2col columns); valid until the next call */
+void *nncw_op_ctx_scratch(struct nncw_op_ctx *ctx, size_t nbytes);
+/* the executor's seeded generator (dropout) */
+struct nncw_rng *nncw_op_ctx_rng(struct nncw_op_ctx *ctx);
