@@ -59,7 +59,10 @@ enum nncw_status nncw_exec_backward(struct nncw_exec *ex, const struct nncw_tens
         for (int o = 0; o < n->n_out; o++)
             gout[o] = ex->needs_grad[n->out[o]] ? &ex->grad[n->out[o]] : NULL;
         nncw_exec_node_args(ex, n, in, out);
+        double t0 = ex->opt.profile ? nncw_exec_now() : 0;
         NNCW_TRY(nncw_op_get_def(n->op)->backward(&ex->ctx, n, in, n->n_in, out, gout, gin));
+        if (ex->opt.profile)
+            ex->prof_bwd[n->index] += nncw_exec_now() - t0;
     }
     return NNCW_OK;
 }

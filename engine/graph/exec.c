@@ -1,6 +1,7 @@
 #include "graph/exec_internal.h"
 
 #include <string.h>
+#include <time.h>
 
 #include "core/alloc.h"
 #include "core/common.h"
@@ -53,6 +54,8 @@ void nncw_exec_free(struct nncw_exec *ex)
             nncw_free(ex->saved[i]);
     nncw_free(ex->saved);
     nncw_free(ex->saved_bytes);
+    nncw_free(ex->prof_fwd);
+    nncw_free(ex->prof_bwd);
     nncw_free(ex->scratch);
     nncw_free(ex->val);
     nncw_free(ex->grad);
@@ -243,8 +246,10 @@ static enum nncw_status setup(struct nncw_exec *ex)
     ex->grad_start = nncw_calloc((size_t)(nv ? nv : 1), sizeof *ex->grad_start);
     ex->saved = nncw_calloc((size_t)(nn ? nn : 1), sizeof *ex->saved);
     ex->saved_bytes = nncw_calloc((size_t)(nn ? nn : 1), sizeof *ex->saved_bytes);
+    ex->prof_fwd = nncw_calloc((size_t)(nn ? nn : 1), sizeof *ex->prof_fwd);
+    ex->prof_bwd = nncw_calloc((size_t)(nn ? nn : 1), sizeof *ex->prof_bwd);
     if (!ex->val || !ex->grad || !ex->needs_grad || !ex->grad_start || !ex->saved ||
-        !ex->saved_bytes)
+        !ex->saved_bytes || !ex->prof_fwd || !ex->prof_bwd)
         return NNCW_FAIL(NNCW_ERR_NOMEM, "executor: out of memory");
     for (int v = 0; v < nv; v++) {
         ex->val[v] = g->values[v].t;
@@ -340,6 +345,27 @@ bool nncw_exec_is_training(const struct nncw_exec *ex)
     return ex->opt.training;
 }
 
+double nncw_exec_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+void nncw_exec_get_profile(const struct nncw_exec *ex, int node_index, double *forward_s,
+                           double *backward_s)
+{
+    NNCW_ASSERT(node_index >= 0 && node_index < ex->g->n_nodes);
+    *forward_s = ex->prof_fwd[node_index];
+    *backward_s = ex->prof_bwd[node_index];
+}
+
+void nncw_exec_reset_profile(struct nncw_exec *ex)
+{
+    memset(ex->prof_fwd, 0, (size_t)ex->g->n_nodes * sizeof *ex->prof_fwd);
+    memset(ex->prof_bwd, 0, (size_t)ex->g->n_nodes * sizeof *ex->prof_bwd);
+}
+
 void nncw_exec_node_args(struct nncw_exec *ex, const struct nncw_node *n, struct nncw_tensor **in,
                          struct nncw_tensor **out)
 {
@@ -355,7 +381,10 @@ enum nncw_status nncw_exec_forward(struct nncw_exec *ex)
     for (int k = 0; k < ex->g->n_nodes; k++) {
         const struct nncw_node *n = ex->g->nodes[ex->order[k]];
         nncw_exec_node_args(ex, n, in, out);
+        double t0 = ex->opt.profile ? nncw_exec_now() : 0;
         NNCW_TRY(nncw_op_get_def(n->op)->forward(&ex->ctx, n, in, n->n_in, out));
+        if (ex->opt.profile)
+            ex->prof_fwd[n->index] += nncw_exec_now() - t0;
     }
     ex->forward_done = true;
     return NNCW_OK;

@@ -34,6 +34,7 @@ struct nncw_exec_options {
     bool backward;     /* keep activations and plan gradients so backward can run */
     bool input_grads;  /* also compute gradients with respect to the graph inputs */
     uint64_t seed;     /* dropout and other random ops */
+    bool profile;      /* time every node's forward and backward */
 };
 
 /* plans memory for the graph at this batch size; NNCW_ERR_SHAPE naming the node whose shape
@@ -54,6 +55,11 @@ const struct nncw_tensor *nncw_exec_get_input_grad(const struct nncw_exec *ex, i
 /* bytes of activation, gradient, saved and scratch memory the executor holds */
 size_t nncw_exec_get_memory(const struct nncw_exec *ex);
 bool nncw_exec_is_training(const struct nncw_exec *ex);
+/* with the profile option: seconds spent in a node's forward and backward since the last
+ * reset, summed over runs */
+void nncw_exec_get_profile(const struct nncw_exec *ex, int node_index, double *forward_s,
+                           double *backward_s);
+void nncw_exec_reset_profile(struct nncw_exec *ex);
 
 /* runs every node; fails with the failing node's message */
 enum nncw_status nncw_exec_forward(struct nncw_exec *ex);

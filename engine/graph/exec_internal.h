@@ -24,6 +24,7 @@ struct nncw_exec {
     void *scratch;
     size_t scratch_bytes;
     bool forward_done;
+    double *prof_fwd, *prof_bwd; /* per node, with opt.profile */
     struct nncw_rng rng;
     struct nncw_op_ctx ctx;
 };
@@ -32,6 +33,8 @@ struct nncw_exec {
  * time never overlap; returns the total size. Sizes are rounded up to 64 bytes. */
 size_t nncw_plan_offsets(int n, const size_t *size, const int *start, const int *end,
                          size_t *offset);
+
+double nncw_exec_now(void);
 
 /* the in[]/out[] arrays of a node over the executor's values */
 void nncw_exec_node_args(struct nncw_exec *ex, const struct nncw_node *n,

@@ -1,0 +1,6 @@
+/* The subcommands of the nncw program; each returns the process exit status
+ * (0 ok, 1 failure, 2 usage error, 130 interrupted). argv[0] is the command's name. */
+#pragma once
+
+int app_cmd_train(int argc, char **argv);
+int app_cmd_models(int argc, char **argv);

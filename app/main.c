@@ -1,0 +1,48 @@
+/* nncw: the command line. Dispatches to one subcommand per file. */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+#include "zoo/zoo.h"
+
+static const char usage[] =
+    "usage: nncw <command> [options]\n"
+    "\n"
+    "nncw is a neural-network compression workbench: it builds or loads networks, trains\n"
+    "them on the CPU and compresses them the way NNCF does.\n"
+    "\n"
+    "commands:\n"
+    "  train      train a built-in model on a data set (default: the CNN on Fashion-MNIST)\n"
+    "  models     list the built-in models\n"
+    "  version    print the version\n"
+    "\n"
+    "'nncw <command> --help' explains a command's options.\n";
+
+int app_cmd_models(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    for (const char *const *n = nncw_zoo_names(); *n; n++)
+        printf("%-14s %s\n", *n, nncw_zoo_describe(*n));
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+        !strcmp(argv[1], "help")) {
+        fputs(usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "train"))
+        return app_cmd_train(argc - 1, argv + 1);
+    if (!strcmp(cmd, "models"))
+        return app_cmd_models(argc - 1, argv + 1);
+    if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
+        printf("nncw %s\n", NNCW_VERSION);
+        return 0;
+    }
+    fprintf(stderr, "nncw: unknown command '%s' (see 'nncw --help')\n", cmd);
+    return 2;
+}

@@ -1,0 +1,85 @@
+/*
+ * The training loop: epochs of shuffled mini-batches, cross-entropy, an optimizer and a
+ * learning-rate schedule, evaluation after every epoch, progress as events.
+ *
+ *     struct nncw_train_options o = nncw_train_defaults();
+ *     o.epochs = 5;
+ *     struct nncw_trainer *t;
+ *     nncw_trainer_new(g, train_set, test_set, &o, &t);
+ *     nncw_trainer_set_callback(t, on_event, state);   // return false to stop
+ *     enum nncw_status s = nncw_trainer_run(t);         // or nncw_trainer_step() in slices
+ *     nncw_trainer_free(t);
+ *
+ * The model keeps its state whatever happens: a cancelled run stops after the current step,
+ * and a non-finite loss stops before the update that would spread it (NNCW_ERR_NUMERIC).
+ * Same seed, same options, same data: same numbers.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/status.h"
+#include "data/data.h"
+#include "graph/graph.h"
+#include "train/train.h"
+
+struct nncw_train_options {
+    int epochs;
+    int batch_size;
+    struct nncw_optim_config optim;   /* optim.lr is the base learning rate */
+    struct nncw_lr_schedule schedule;
+    uint64_t seed;                    /* shuffling, augmentation, dropout */
+    int log_every;                    /* a STEP event every N steps (0: none) */
+    int eval_batch_size;
+    int crop_padding;                 /* random-crop augmentation (0: off) */
+    bool hflip;                       /* random horizontal flips */
+    int64_t max_steps_per_epoch;      /* 0: the whole training set (tests use subsets) */
+};
+
+enum nncw_train_event_type {
+    NNCW_TRAIN_EVENT_STEP,  /* every log_every steps */
+    NNCW_TRAIN_EVENT_EPOCH, /* after an epoch and its evaluation */
+    NNCW_TRAIN_EVENT_TYPE_COUNT
+};
+
+struct nncw_train_event {
+    enum nncw_train_event_type type;
+    int epoch, epochs;              /* 0-based epoch */
+    int64_t step, steps_per_epoch;  /* steps done in this epoch */
+    int64_t global_step;
+    float loss;                     /* mean loss of the steps since the previous event */
+    float lr;
+    double images_per_s;            /* over the steps since the previous event */
+    double eta_s;                   /* estimated seconds to the end of training */
+    double elapsed_s;
+    float train_loss, train_acc;    /* EPOCH: over the epoch */
+    float test_loss, test_acc;      /* EPOCH: on the test set (NaN without one) */
+};
+
+/* false stops the run after the current step (nncw_trainer_run returns NNCW_ERR_CANCELLED) */
+typedef bool (*nncw_train_event_fn)(void *user, const struct nncw_train_event *ev);
+
+struct nncw_trainer;
+
+struct nncw_train_options nncw_train_defaults(void);
+
+/* borrows g and the data sets (test may be NULL); NNCW_ERR_INVALID_ARG naming a bad option or
+ * a data set whose sample shape or class count does not fit the model */
+enum nncw_status nncw_trainer_new(struct nncw_graph *g, const struct nncw_dataset *train,
+                                  const struct nncw_dataset *test,
+                                  const struct nncw_train_options *o, struct nncw_trainer **out);
+void nncw_trainer_free(struct nncw_trainer *t);
+void nncw_trainer_set_callback(struct nncw_trainer *t, nncw_train_event_fn fn, void *user);
+
+/* one training step (and, at an epoch's end, evaluation and the EPOCH event); *finished is
+ * set once all epochs are done */
+enum nncw_status nncw_trainer_step(struct nncw_trainer *t, bool *finished);
+/* steps to the end */
+enum nncw_status nncw_trainer_run(struct nncw_trainer *t);
+/* the last EPOCH event's figures (NaN before the first) */
+void nncw_trainer_get_last_epoch(const struct nncw_trainer *t, struct nncw_train_event *out);
+
+/* accuracy (0..1) and mean cross-entropy of g on ds in eval mode */
+enum nncw_status nncw_evaluate(struct nncw_graph *g, const struct nncw_dataset *ds,
+                               int batch_size, float *accuracy, float *loss);
