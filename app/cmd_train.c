@@ -22,8 +22,8 @@ static const char usage[] =
     "  --model NAME         cnn, resnet18, resnet20 or mobilenet_v2 (default cnn)\n"
     "  --width-mult X       MobileNetV2 width multiplier (default 1.0)\n"
     "  --data NAME          fashion-mnist, mnist, cifar10 or synthetic (default fashion-mnist)\n"
-    "  --data-dir DIR       where the data set's files are (default: the Debian package's\n"
-    "                       folder, /usr/share/datasets/<name>)\n"
+    "  --data-dir DIR       where the data set's files are (default for fashion-mnist: the\n"
+    "                       Debian package's folder, /usr/share/datasets/fashion-mnist)\n"
     "  --train-subset N     train on the first N training samples only\n"
     "  --test-subset N      evaluate on the first N test samples only\n"
     "  --augment            random crop (padding 4) and horizontal flip\n"
@@ -204,9 +204,13 @@ static enum nncw_status load_data(const struct train_args *a, bool train,
     if (!strcmp(d, "fashion-mnist"))
         return nncw_dataset_load_mnist_dir(a->data_dir ? a->data_dir : NNCW_DATA_FASHION_MNIST_DIR,
                                            train, &nncw_data_norm_fashion_mnist, out);
-    if (!strcmp(d, "mnist"))
-        return nncw_dataset_load_mnist_dir(a->data_dir ? a->data_dir : NNCW_DATA_MNIST_DIR, train,
-                                           &nncw_data_norm_mnist, out);
+    if (!strcmp(d, "mnist")) {
+        if (!a->data_dir)
+            return NNCW_FAIL(NNCW_ERR_INVALID_ARG,
+                             "--data mnist needs --data-dir DIR with the MNIST IDX files "
+                             "(train-images-idx3-ubyte.gz ...)");
+        return nncw_dataset_load_mnist_dir(a->data_dir, train, &nncw_data_norm_mnist, out);
+    }
     if (!strcmp(d, "cifar10")) {
         if (!a->data_dir)
             return NNCW_FAIL(NNCW_ERR_INVALID_ARG,

@@ -243,8 +243,8 @@ static float clip_bound(const struct nncw_node *node, struct nncw_tensor *const 
     return nncw_node_get_attr_float(node, attr, def);
 }
 
-static void act_params_read(const struct nncw_node *node, struct nncw_tensor *const in[],
-                            int n_in, struct act_params *p)
+static void act_params_read(const struct nncw_node *node, struct nncw_tensor *const in[], int n_in,
+                            struct act_params *p)
 {
     enum nncw_op op = nncw_node_get_op(node);
     p->alpha = p->beta = 0.0f;
@@ -263,8 +263,9 @@ static void act_params_read(const struct nncw_node *node, struct nncw_tensor *co
     }
 }
 
-static enum nncw_status act_infer(const struct nncw_node *node, const struct nncw_tensor *const in[],
-                                  int n_in, struct nncw_tensor out[])
+static enum nncw_status act_infer(const struct nncw_node *node,
+                                  const struct nncw_tensor *const in[], int n_in,
+                                  struct nncw_tensor out[])
 {
     const char *label = act_kind_of(node)->label, *name = nncw_node_get_name(node);
     const struct nncw_tensor *x = in[0];
@@ -332,29 +333,38 @@ static enum nncw_status act_backward(struct nncw_op_ctx *ctx, const struct nncw_
     int64_t n = nncw_tensor_numel(in[0]);
     const float *x = nncw_tensor_f32(in[0]), *gy = nncw_tensor_f32(grad_out[0]);
     if (grad_in[0])
-        act_kind_of(node)->backward(n, x, nncw_tensor_f32(out[0]), gy,
-                                    nncw_tensor_f32(grad_in[0]), &p);
+        act_kind_of(node)->backward(n, x, nncw_tensor_f32(out[0]), gy, nncw_tensor_f32(grad_in[0]),
+                                    &p);
     struct nncw_tensor *g_lo = n_in > 1 ? grad_in[1] : NULL, *g_hi = n_in > 2 ? grad_in[2] : NULL;
     if (g_lo || g_hi)
         clip_bounds_backward(n, x, gy, &p, g_lo, g_hi);
     return NNCW_OK;
 }
 
-const struct nncw_op_def nncw_op_def_relu = {"Relu", "Relu", 1, 1, 1,
-                                             act_infer, act_forward, act_backward};
-const struct nncw_op_def nncw_op_def_leakyrelu = {"LeakyRelu", "LeakyRelu", 1, 1, 1,
-                                                  act_infer, act_forward, act_backward};
-const struct nncw_op_def nncw_op_def_elu = {"Elu", "Elu", 1, 1, 1,
-                                            act_infer, act_forward, act_backward};
-const struct nncw_op_def nncw_op_def_sigmoid = {"Sigmoid", "Sigmoid", 1, 1, 1,
-                                                act_infer, act_forward, act_backward};
-const struct nncw_op_def nncw_op_def_hardsigmoid = {"HardSigmoid", "HardSigmoid", 1, 1, 1,
-                                                    act_infer, act_forward, act_backward};
-const struct nncw_op_def nncw_op_def_hardswish = {"HardSwish", "HardSwish", 1, 1, 1,
-                                                  act_infer, act_forward, act_backward};
-const struct nncw_op_def nncw_op_def_tanh = {"Tanh", "Tanh", 1, 1, 1,
-                                             act_infer, act_forward, act_backward};
-const struct nncw_op_def nncw_op_def_clip = {"Clip", "Clip", 1, 3, 1,
-                                             act_infer, act_forward, act_backward};
-const struct nncw_op_def nncw_op_def_swish = {"Swish", NULL, 1, 1, 1,
-                                              act_infer, act_forward, act_backward};
+const struct nncw_op_def nncw_op_def_relu = {
+    "Relu", "Relu", 1, 1, 1, act_infer, act_forward, act_backward,
+};
+const struct nncw_op_def nncw_op_def_leakyrelu = {
+    "LeakyRelu", "LeakyRelu", 1, 1, 1, act_infer, act_forward, act_backward,
+};
+const struct nncw_op_def nncw_op_def_elu = {
+    "Elu", "Elu", 1, 1, 1, act_infer, act_forward, act_backward,
+};
+const struct nncw_op_def nncw_op_def_sigmoid = {
+    "Sigmoid", "Sigmoid", 1, 1, 1, act_infer, act_forward, act_backward,
+};
+const struct nncw_op_def nncw_op_def_hardsigmoid = {
+    "HardSigmoid", "HardSigmoid", 1, 1, 1, act_infer, act_forward, act_backward,
+};
+const struct nncw_op_def nncw_op_def_hardswish = {
+    "HardSwish", "HardSwish", 1, 1, 1, act_infer, act_forward, act_backward,
+};
+const struct nncw_op_def nncw_op_def_tanh = {
+    "Tanh", "Tanh", 1, 1, 1, act_infer, act_forward, act_backward,
+};
+const struct nncw_op_def nncw_op_def_clip = {
+    "Clip", "Clip", 1, 3, 1, act_infer, act_forward, act_backward,
+};
+const struct nncw_op_def nncw_op_def_swish = {
+    "Swish", NULL, 1, 1, 1, act_infer, act_forward, act_backward,
+};

@@ -47,8 +47,8 @@ static enum nncw_status dropout_infer(const struct nncw_node *node,
     const struct nncw_tensor *x = in[0];
     char sb[96];
     if (x->dtype != NNCW_DTYPE_F32)
-        return NNCW_FAIL(NNCW_ERR_DTYPE, "dropout '%s': data is %s, only float32 is supported", name,
-                         nncw_dtype_name(x->dtype));
+        return NNCW_FAIL(NNCW_ERR_DTYPE, "dropout '%s': data is %s, only float32 is supported",
+                         name, nncw_dtype_name(x->dtype));
     for (int i = 1; i < n_in; i++) {
         if (!in[i])
             continue;
@@ -77,7 +77,8 @@ static enum nncw_status dropout_mode(struct nncw_op_ctx *ctx, const struct nncw_
     *ratio = n_in > 1 && in[1] ? nncw_tensor_f32(in[1])[0]
                                : nncw_node_get_attr_float(node, "ratio", 0.5f);
     NNCW_TRY(check_ratio(node, *ratio));
-    bool training = nncw_op_ctx_is_training(ctx) || (n_in > 2 && in[2] && scalar_value(in[2]) != 0.0);
+    bool training =
+        nncw_op_ctx_is_training(ctx) || (n_in > 2 && in[2] && scalar_value(in[2]) != 0.0);
     *active = training && *ratio > 0.0f;
     return NNCW_OK;
 }
@@ -144,5 +145,6 @@ static enum nncw_status dropout_backward(struct nncw_op_ctx *ctx, const struct n
     return NNCW_OK;
 }
 
-const struct nncw_op_def nncw_op_def_dropout = {"Dropout", "Dropout", 1, 3, 2,
-                                                dropout_infer, dropout_forward, dropout_backward};
+const struct nncw_op_def nncw_op_def_dropout = {
+    "Dropout", "Dropout", 1, 3, 2, dropout_infer, dropout_forward, dropout_backward,
+};

@@ -87,8 +87,8 @@ static void iter_run(const struct bcast_iter *it, row_fn row, float *p0, const f
         return;
     int64_t idx[NNCW_MAX_DIMS] = {0}, off[3] = {0, 0, 0};
     for (int64_t o = 0; o < outer; o++) {
-        row(n, p0 + off[0], it->s[0][last], p1 + off[1], it->s[1][last],
-            p2 ? p2 + off[2] : NULL, it->s[2][last], c);
+        row(n, p0 + off[0], it->s[0][last], p1 + off[1], it->s[1][last], p2 ? p2 + off[2] : NULL,
+            it->s[2][last], c);
         for (int d = last - 1; d >= 0; d--) {
             for (int j = 0; j < 3; j++)
                 off[j] += it->s[j][d];
@@ -112,8 +112,8 @@ static void contiguous_strides(int ndim, const int64_t *shape, int64_t *strides)
 
 /* ---- forward rows: y is contiguous (stride 1); the common stride patterns get own loops ---- */
 
-static inline void row_binop(enum binop op, int64_t n, float *y, const float *a,
-                             int64_t sa, const float *b, int64_t sb)
+static inline void row_binop(enum binop op, int64_t n, float *y, const float *a, int64_t sa,
+                             const float *b, int64_t sb)
 {
     if (sa == 1 && sb == 1) {
         for (int64_t i = 0; i < n; i++)
@@ -290,9 +290,9 @@ static void row_grad(int64_t n, float *ga, int64_t sga, const float *gy, int64_t
     }
 }
 
-void nncw_kernel_broadcast_backward_f32(int ndim, const int64_t *shape, const float *gy,
-                                        float *ga, const int64_t *sga, const float *w,
-                                        const int64_t *sw, float sign)
+void nncw_kernel_broadcast_backward_f32(int ndim, const int64_t *shape, const float *gy, float *ga,
+                                        const int64_t *sga, const float *w, const int64_t *sw,
+                                        float sign)
 {
     int64_t sgy[NNCW_MAX_DIMS], zero[NNCW_MAX_DIMS] = {0};
     contiguous_strides(ndim, shape, sgy);
@@ -344,8 +344,7 @@ static enum nncw_status binary_infer(const struct nncw_node *node,
 }
 
 /* t's element strides seen from an output of ndim dimensions: 0 where t is broadcast */
-static void broadcast_strides(const struct nncw_tensor *t, const struct nncw_tensor *y,
-                              int64_t *s)
+static void broadcast_strides(const struct nncw_tensor *t, const struct nncw_tensor *y, int64_t *s)
 {
     for (int d = 0; d < y->ndim; d++) {
         int dt = d - (y->ndim - t->ndim);
@@ -403,15 +402,18 @@ static enum nncw_status binary_backward(struct nncw_op_ctx *ctx, const struct nn
         broadcast_strides(grad_in[i], y, sg);
         const float *w = op == NNCW_OP_MUL ? nncw_tensor_f32(in[1 - i]) : NULL;
         float sign = op == NNCW_OP_SUB && i == 1 ? -1.0f : 1.0f;
-        nncw_kernel_broadcast_backward_f32(y->ndim, y->shape, gy, nncw_tensor_f32(grad_in[i]),
-                                           sg, w, s[1 - i], sign);
+        nncw_kernel_broadcast_backward_f32(y->ndim, y->shape, gy, nncw_tensor_f32(grad_in[i]), sg,
+                                           w, s[1 - i], sign);
     }
     return NNCW_OK;
 }
 
-const struct nncw_op_def nncw_op_def_add = {"Add", "Add", 2, 2, 1,
-                                            binary_infer, binary_forward, binary_backward};
-const struct nncw_op_def nncw_op_def_sub = {"Sub", "Sub", 2, 2, 1,
-                                            binary_infer, binary_forward, binary_backward};
-const struct nncw_op_def nncw_op_def_mul = {"Mul", "Mul", 2, 2, 1,
-                                            binary_infer, binary_forward, binary_backward};
+const struct nncw_op_def nncw_op_def_add = {
+    "Add", "Add", 2, 2, 1, binary_infer, binary_forward, binary_backward,
+};
+const struct nncw_op_def nncw_op_def_sub = {
+    "Sub", "Sub", 2, 2, 1, binary_infer, binary_forward, binary_backward,
+};
+const struct nncw_op_def nncw_op_def_mul = {
+    "Mul", "Mul", 2, 2, 1, binary_infer, binary_forward, binary_backward,
+};

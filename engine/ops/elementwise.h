@@ -31,9 +31,9 @@ void nncw_kernel_mul_f32_ref(int ndim, const int64_t *shape, const float *a, con
 /* The gradient of one operand: ga[...] += sign * gy * w[...], summed over the dimensions where
  * ga's stride is 0 (the operand was broadcast there). gy is contiguous with the output shape;
  * w is the other operand of a Mul (NULL for Add and Sub, meaning 1). */
-void nncw_kernel_broadcast_backward_f32(int ndim, const int64_t *shape, const float *gy,
-                                        float *ga, const int64_t *sga, const float *w,
-                                        const int64_t *sw, float sign);
+void nncw_kernel_broadcast_backward_f32(int ndim, const int64_t *shape, const float *gy, float *ga,
+                                        const int64_t *sga, const float *w, const int64_t *sw,
+                                        float sign);
 void nncw_kernel_broadcast_backward_f32_ref(int ndim, const int64_t *shape, const float *gy,
                                             float *ga, const int64_t *sga, const float *w,
                                             const int64_t *sw, float sign);

@@ -28,8 +28,9 @@ static int64_t padding_index(const struct nncw_node *node, int64_t num)
     return p >= 0 && p < num ? p : -2;
 }
 
-static enum nncw_status emb_infer(const struct nncw_node *node, const struct nncw_tensor *const in[],
-                                  int n_in, struct nncw_tensor out[])
+static enum nncw_status emb_infer(const struct nncw_node *node,
+                                  const struct nncw_tensor *const in[], int n_in,
+                                  struct nncw_tensor out[])
 {
     (void)n_in;
     const struct nncw_tensor *w = in[0], *idx = in[1];
@@ -42,8 +43,8 @@ static enum nncw_status emb_infer(const struct nncw_node *node, const struct nnc
         return NNCW_FAIL(NNCW_ERR_DTYPE, "embedding '%s': indices are %s, expected int64 or int32",
                          name, nncw_dtype_name(idx->dtype));
     if (w->ndim != 2)
-        return NNCW_FAIL(NNCW_ERR_SHAPE, "embedding '%s': weight is %s, expected [num, dim]",
-                         name, nncw_tensor_shape_str(w, sw, sizeof sw));
+        return NNCW_FAIL(NNCW_ERR_SHAPE, "embedding '%s': weight is %s, expected [num, dim]", name,
+                         nncw_tensor_shape_str(w, sw, sizeof sw));
     if (idx->ndim + 1 > NNCW_MAX_DIMS)
         return NNCW_FAIL(NNCW_ERR_SHAPE, "embedding '%s': indices %s have too many dimensions",
                          name, nncw_tensor_shape_str(idx, si, sizeof si));
@@ -120,5 +121,6 @@ static enum nncw_status emb_backward(struct nncw_op_ctx *ctx, const struct nncw_
     return NNCW_OK;
 }
 
-const struct nncw_op_def nncw_op_def_embedding = {"Embedding", NULL, 2, 2, 1,
-                                                  emb_infer, emb_forward, emb_backward};
+const struct nncw_op_def nncw_op_def_embedding = {
+    "Embedding", NULL, 2, 2, 1, emb_infer, emb_forward, emb_backward,
+};

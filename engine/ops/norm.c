@@ -53,6 +53,27 @@ static double sumsq_row(int64_t n, const float *x, float m)
     return acc;
 }
 
+/* adds sum(g) and sum(g * (x - m)) in one pass */
+static void grad_sums_row(int64_t n, const float *g, const float *x, float m, double *sg,
+                          double *sgd)
+{
+    float lg[8] = {0}, ld[8] = {0};
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int k = 0; k < 8; k++) {
+            lg[k] += g[i + k];
+            ld[k] += g[i + k] * (x[i + k] - m);
+        }
+    for (int k = 0; k < 8; k++) {
+        *sg += lg[k];
+        *sgd += ld[k];
+    }
+    for (; i < n; i++) {
+        *sg += g[i];
+        *sgd += (double)g[i] * ((double)x[i] - m);
+    }
+}
+
 void nncw_kernel_batchnorm_stats_f32(int64_t n, int64_t c, int64_t s, const float *x, float *mean,
                                      float *var)
 {
@@ -125,9 +146,7 @@ void nncw_kernel_batchnorm_backward_f32(int64_t n, int64_t c, int64_t s, const f
         double sg = 0, sgd = 0;
         for (int64_t i = 0; i < n; i++) {
             const float *xr = x + (i * c + k) * s, *gr = gy + (i * c + k) * s;
-            sg += sum_row(s, gr);
-            for (int64_t j = 0; j < s; j++)
-                sgd += (double)gr[j] * (xr[j] - mu);
+            grad_sums_row(s, gr, xr, mu, &sg, &sgd);
         }
         sum_gy[k] = (float)sg;
         sum_gy_xhat[k] = (float)(sgd * inv);
@@ -218,7 +237,7 @@ static enum nncw_status bn_forward_train(struct nncw_op_ctx *ctx, const struct n
     int64_t n, c, s;
     bn_dims(in[0], &n, &c, &s);
     int64_t m = n * s;
-    if (m == 0)
+    if (m == 0 || c == 0)
         return NNCW_OK;
     if (m == 1) {
         char sx[96];
@@ -258,8 +277,7 @@ static enum nncw_status bn_forward(struct nncw_op_ctx *ctx, const struct nncw_no
     bn_dims(in[0], &n, &c, &s);
     float *inv = nncw_op_ctx_scratch(ctx, (size_t)(c ? c : 1) * sizeof(float));
     if (!inv)
-        return NNCW_FAIL(NNCW_ERR_NOMEM, "batchnorm '%s': out of memory",
-                         nncw_node_get_name(node));
+        return NNCW_FAIL(NNCW_ERR_NOMEM, "batchnorm '%s': out of memory", nncw_node_get_name(node));
     const float *run_var = nncw_tensor_f32(in[4]);
     for (int64_t k = 0; k < c; k++)
         inv[k] = 1.0f / sqrtf(run_var[k] + eps);
@@ -290,14 +308,13 @@ static enum nncw_status bn_backward(struct nncw_op_ctx *ctx, const struct nncw_n
     int64_t n, c, s;
     bn_dims(in[0], &n, &c, &s);
     bool training = nncw_op_ctx_is_training(ctx);
-    if (training && n * s == 0)
+    if (c == 0 || (training && n * s == 0))
         return NNCW_OK;
     /* scratch: sum_gy | sum_gy_xhat | inv_std (eval) */
     float *tmp = nncw_op_ctx_scratch(ctx, 3 * (size_t)(c ? c : 1) * sizeof(float));
     float *saved = training ? nncw_op_ctx_saved(ctx, node, 2 * (size_t)c * sizeof(float)) : NULL;
     if (!tmp || (training && !saved))
-        return NNCW_FAIL(NNCW_ERR_NOMEM, "batchnorm '%s': out of memory",
-                         nncw_node_get_name(node));
+        return NNCW_FAIL(NNCW_ERR_NOMEM, "batchnorm '%s': out of memory", nncw_node_get_name(node));
     float *sum_gy = tmp, *sum_gy_xhat = tmp + c;
     const float *mean, *inv;
     if (training) {
@@ -313,10 +330,9 @@ static enum nncw_status bn_backward(struct nncw_op_ctx *ctx, const struct nncw_n
         inv = inv_w;
     }
     const float *scale = nncw_tensor_f32(in[1]);
-    nncw_kernel_batchnorm_backward_f32(n, c, s, nncw_tensor_f32(in[0]),
-                                       nncw_tensor_f32(grad_out[0]), mean, inv, scale, training,
-                                       grad_in[0] ? nncw_tensor_f32(grad_in[0]) : NULL, sum_gy,
-                                       sum_gy_xhat);
+    nncw_kernel_batchnorm_backward_f32(
+        n, c, s, nncw_tensor_f32(in[0]), nncw_tensor_f32(grad_out[0]), mean, inv, scale, training,
+        grad_in[0] ? nncw_tensor_f32(grad_in[0]) : NULL, sum_gy, sum_gy_xhat);
     add_into(grad_in[1], sum_gy_xhat, c);
     add_into(grad_in[2], sum_gy, c);
     if (training)
@@ -331,4 +347,5 @@ static enum nncw_status bn_backward(struct nncw_op_ctx *ctx, const struct nncw_n
 }
 
 const struct nncw_op_def nncw_op_def_batchnorm = {
-    "BatchNormalization", "BatchNormalization", 5, 5, 1, bn_infer, bn_forward, bn_backward};
+    "BatchNormalization", "BatchNormalization", 5, 5, 1, bn_infer, bn_forward, bn_backward,
+};

@@ -7,6 +7,7 @@
 ** value never needs a gradient. Reshape's shape and Pad's pads are read at shape-inference
 ** time, so they must be constants or parameters (i64, or i32).
 */
+#include <stdio.h>
 #include <string.h>
 
 #include "ops/ops_internal.h"
@@ -75,6 +76,22 @@ static int64_t next_row(int ndim, const int64_t *shape, const int64_t *strides, 
     return delta;
 }
 
+/* The attributes still give the output shape the executor planned for. Someone could change
+ * them after shape inference, and walking stale shapes would read out of bounds. */
+static enum nncw_status check_planned(nncw_op_infer_fn infer, const struct nncw_node *node,
+                                      struct nncw_tensor *const in[], int n_in,
+                                      const struct nncw_tensor *y)
+{
+    struct nncw_tensor t[1];
+    NNCW_TRY(infer(node, (const struct nncw_tensor *const *)in, n_in, t));
+    if (!nncw_tensor_same_shape(&t[0], y))
+        return NNCW_FAIL(NNCW_ERR_INVALID_ARG,
+                         "node '%s': attributes changed after shape inference (rebuild the "
+                         "executor)",
+                         nncw_node_get_name(node));
+    return NNCW_OK;
+}
+
 /* ---- Identity ---- */
 
 static enum nncw_status identity_infer(const struct nncw_node *node,
@@ -114,8 +131,8 @@ static enum nncw_status concat_infer(const struct nncw_node *node,
     for (int i = 0; i < n_in; i++) {
         const struct nncw_tensor *t = in[i];
         if (t->dtype != ref->dtype)
-            return NNCW_FAIL(NNCW_ERR_DTYPE, "concat '%s': input %d is %s, input 0 is %s", name,
-                             i, nncw_dtype_name(t->dtype), nncw_dtype_name(ref->dtype));
+            return NNCW_FAIL(NNCW_ERR_DTYPE, "concat '%s': input %d is %s, input 0 is %s", name, i,
+                             nncw_dtype_name(t->dtype), nncw_dtype_name(ref->dtype));
         bool ok = t->ndim == r;
         for (int d = 0; ok && d < r; d++)
             ok = d == axis || t->shape[d] == ref->shape[d];
@@ -152,6 +169,7 @@ static enum nncw_status concat_forward(struct nncw_op_ctx *ctx, const struct nnc
 {
     (void)ctx;
     const struct nncw_tensor *y = out[0];
+    NNCW_TRY(check_planned(concat_infer, node, in, n_in, y));
     int64_t outer, inner;
     int axis = concat_dims(node, y, &outer, &inner);
     size_t es = nncw_dtype_size(y->dtype);
@@ -177,6 +195,7 @@ static enum nncw_status concat_backward(struct nncw_op_ctx *ctx, const struct nn
     if (!grad_out[0])
         return NNCW_OK;
     const struct nncw_tensor *y = out[0];
+    NNCW_TRY(check_planned(concat_infer, node, in, n_in, y));
     int64_t outer, inner;
     int axis = concat_dims(node, y, &outer, &inner);
     int64_t out_row = y->shape[axis] * inner, off = 0;
@@ -260,7 +279,8 @@ static enum nncw_status reshape_infer(const struct nncw_node *node,
         return NNCW_FAIL(NNCW_ERR_DTYPE, "reshape '%s': shape input is %s, expected int64", name,
                          nncw_dtype_name(sh->dtype));
     if (sh->ndim != 1 || sh->shape[0] > NNCW_MAX_DIMS)
-        return NNCW_FAIL(NNCW_ERR_SHAPE, "reshape '%s': shape input is %s, expected 1-D with at "
+        return NNCW_FAIL(NNCW_ERR_SHAPE,
+                         "reshape '%s': shape input is %s, expected 1-D with at "
                          "most %d entries",
                          name, nncw_tensor_shape_str(sh, ss, sizeof ss), NNCW_MAX_DIMS);
     if (!sh->data)
@@ -340,11 +360,10 @@ static enum nncw_status transpose_infer(const struct nncw_node *node,
 }
 
 /* x's strides in the output's dimension order */
-static void transpose_strides(const struct nncw_node *node, const struct nncw_tensor *x,
-                              int64_t *s)
+static void transpose_strides(const struct nncw_node *node, const struct nncw_tensor *x, int64_t *s)
 {
     int p[NNCW_MAX_DIMS];
-    if (transpose_perm(node, x->ndim, p) != NNCW_OK) /* checked by infer */
+    if (transpose_perm(node, x->ndim, p) != NNCW_OK) /* checked by check_planned */
         return;
     for (int d = 0; d < x->ndim; d++)
         s[d] = x->strides[p[d]];
@@ -368,8 +387,8 @@ static enum nncw_status transpose_forward(struct nncw_op_ctx *ctx, const struct 
                                           struct nncw_tensor *const out[])
 {
     (void)ctx;
-    (void)n_in;
     const struct nncw_tensor *x = in[0], *y = out[0];
+    NNCW_TRY(check_planned(transpose_infer, node, in, n_in, y));
     int64_t total = nncw_tensor_numel(y);
     size_t es = nncw_dtype_size(y->dtype);
     if (total == 0)
@@ -396,11 +415,10 @@ static enum nncw_status transpose_backward(struct nncw_op_ctx *ctx, const struct
                                            struct nncw_tensor *const grad_in[])
 {
     (void)ctx;
-    (void)n_in;
-    (void)in;
     if (!grad_out[0] || !grad_in[0])
         return NNCW_OK;
     const struct nncw_tensor *y = out[0];
+    NNCW_TRY(check_planned(transpose_infer, node, in, n_in, y));
     int64_t total = nncw_tensor_numel(y);
     const float *gy = nncw_tensor_f32(grad_out[0]);
     float *gx = nncw_tensor_f32(grad_in[0]);
@@ -436,7 +454,7 @@ static enum nncw_status pad_mode_of(const struct nncw_node *node, enum pad_mode 
     else if (strcmp(m, "edge") == 0)
         *mode = PAD_EDGE;
     else
-        return NNCW_FAIL(NNCW_ERR_UNSUPPORTED, "pad '%s': mode '%s' is not supported", 
+        return NNCW_FAIL(NNCW_ERR_UNSUPPORTED, "pad '%s': mode '%s' is not supported",
                          nncw_node_get_name(node), m);
     return NNCW_OK;
 }
@@ -460,38 +478,76 @@ static int64_t pad_source(enum pad_mode mode, int64_t c, int64_t n)
     return c < n ? c : period - c;
 }
 
+/* The pads, begins then ends (2 * ndim values): input 1 (opset 11+) or, without it, the
+ * opset-2 attribute pads. */
+static enum nncw_status pad_amounts(const struct nncw_node *node,
+                                    const struct nncw_tensor *const in[], int n_in, int ndim,
+                                    int64_t *pads)
+{
+    const char *name = nncw_node_get_name(node);
+    const struct nncw_tensor *t = n_in > 1 ? in[1] : NULL;
+    char sp[96];
+    if (!t) {
+        const int64_t *attr;
+        int count = nncw_node_get_attr_ints(node, "pads", &attr);
+        if (count < 0)
+            return NNCW_FAIL(NNCW_ERR_INVALID_ARG, "pad '%s': no pads input or attribute", name);
+        if (count != 2 * ndim)
+            return NNCW_FAIL(NNCW_ERR_SHAPE, "pad '%s': %d pads for %d dimensions", name, count,
+                             ndim);
+        memcpy(pads, attr, (size_t)count * sizeof *pads);
+        return NNCW_OK;
+    }
+    if (!is_int_index(t))
+        return NNCW_FAIL(NNCW_ERR_DTYPE, "pad '%s': pads are %s, expected int64", name,
+                         nncw_dtype_name(t->dtype));
+    if (t->ndim != 1 || t->shape[0] != 2 * ndim)
+        return NNCW_FAIL(NNCW_ERR_SHAPE, "pad '%s': pads are %s, expected [%d]", name,
+                         nncw_tensor_shape_str(t, sp, sizeof sp), 2 * ndim);
+    if (!t->data)
+        return NNCW_FAIL(NNCW_ERR_UNSUPPORTED,
+                         "pad '%s': the pads input must be a constant or parameter", name);
+    for (int i = 0; i < 2 * ndim; i++)
+        pads[i] = int_at(t, i);
+    return NNCW_OK;
+}
+
+/* input 2 when present (an empty tensor means 0), else the opset-2 attribute value */
+static float pad_value(const struct nncw_node *node, struct nncw_tensor *const in[], int n_in)
+{
+    if (n_in > 2 && in[2])
+        return nncw_tensor_numel(in[2]) == 1 ? nncw_tensor_f32(in[2])[0] : 0.0f;
+    return nncw_node_get_attr_float(node, "value", 0.0f);
+}
+
 static enum nncw_status pad_infer(const struct nncw_node *node,
                                   const struct nncw_tensor *const in[], int n_in,
                                   struct nncw_tensor out[])
 {
     const char *name = nncw_node_get_name(node);
-    const struct nncw_tensor *x = in[0], *pads = n_in > 1 ? in[1] : NULL;
+    const struct nncw_tensor *x = in[0];
     char sx[96], sp[96];
     enum pad_mode mode;
     NNCW_TRY(pad_mode_of(node, &mode));
     if (x->dtype != NNCW_DTYPE_F32)
         return NNCW_FAIL(NNCW_ERR_DTYPE, "pad '%s': data is %s, only float32 is supported", name,
                          nncw_dtype_name(x->dtype));
-    if (!pads)
-        return NNCW_FAIL(NNCW_ERR_INVALID_ARG, "pad '%s': the pads input is missing", name);
-    if (!is_int_index(pads))
-        return NNCW_FAIL(NNCW_ERR_DTYPE, "pad '%s': pads are %s, expected int64", name,
-                         nncw_dtype_name(pads->dtype));
-    if (pads->ndim != 1 || pads->shape[0] != 2 * x->ndim)
-        return NNCW_FAIL(NNCW_ERR_SHAPE, "pad '%s': pads are %s, expected [%d] for input %s",
-                         name, nncw_tensor_shape_str(pads, sp, sizeof sp), 2 * x->ndim,
-                         nncw_tensor_shape_str(x, sx, sizeof sx));
-    if (!pads->data)
-        return NNCW_FAIL(NNCW_ERR_UNSUPPORTED,
-                         "pad '%s': the pads input must be a constant or parameter", name);
+    int64_t pads[2 * NNCW_MAX_DIMS];
+    enum nncw_status s = pad_amounts(node, in, n_in, x->ndim, pads);
+    if (s != NNCW_OK) { /* add the input's shape to the message */
+        char msg[256];
+        snprintf(msg, sizeof msg, "%s", nncw_last_error());
+        return NNCW_FAIL(s, "%s for input %s", msg, nncw_tensor_shape_str(x, sx, sizeof sx));
+    }
     if (n_in > 2 && in[2] && (in[2]->dtype != NNCW_DTYPE_F32 || nncw_tensor_numel(in[2]) > 1))
-        return NNCW_FAIL(NNCW_ERR_SHAPE, "pad '%s': constant_value is %s %s, expected a float32 "
+        return NNCW_FAIL(NNCW_ERR_SHAPE,
+                         "pad '%s': constant_value is %s %s, expected a float32 "
                          "scalar",
                          name, nncw_dtype_name(in[2]->dtype),
                          nncw_tensor_shape_str(in[2], sp, sizeof sp));
     int64_t shape[NNCW_MAX_DIMS];
     for (int d = 0; d < x->ndim; d++) {
-        int64_t b = int_at(pads, d), e = int_at(pads, d + x->ndim);
+        int64_t b = pads[d], e = pads[d + x->ndim];
         shape[d] = x->shape[d] + b + e;
         if (shape[d] < 0 || (mode != PAD_CONSTANT && x->shape[d] == 0 && shape[d] > 0))
             return NNCW_FAIL(NNCW_ERR_SHAPE,
@@ -504,26 +560,30 @@ static enum nncw_status pad_infer(const struct nncw_node *node,
 }
 
 /* Per output dimension, the input coordinate each output coordinate reads (-1: the constant),
- * concatenated into map; start[d] is where dimension d's entries begin. */
-static int64_t *pad_maps(struct nncw_op_ctx *ctx, const struct nncw_node *node,
-                         struct nncw_tensor *const in[], const struct nncw_tensor *y,
-                         int64_t *start)
+ * concatenated into *map (scratch memory); start[d] is where dimension d's entries begin.
+ * Coordinates are always inside x, whatever the pads, so stale pads cannot read out of bounds. */
+static enum nncw_status pad_maps(struct nncw_op_ctx *ctx, const struct nncw_node *node,
+                                 struct nncw_tensor *const in[], int n_in,
+                                 const struct nncw_tensor *y, int64_t *start, const int64_t **map)
 {
-    const struct nncw_tensor *x = in[0], *pads = in[1];
-    enum pad_mode mode = PAD_CONSTANT;
-    pad_mode_of(node, &mode); /* checked by infer */
+    const struct nncw_tensor *x = in[0];
+    enum pad_mode mode;
+    int64_t pads[2 * NNCW_MAX_DIMS];
+    NNCW_TRY(pad_mode_of(node, &mode));
+    NNCW_TRY(pad_amounts(node, (const struct nncw_tensor *const *)in, n_in, x->ndim, pads));
     int64_t total = 0;
     for (int d = 0; d < y->ndim; d++) {
         start[d] = total;
         total += y->shape[d];
     }
-    int64_t *map = nncw_op_ctx_scratch(ctx, (size_t)(total ? total : 1) * sizeof *map);
-    if (!map)
-        return NULL;
+    int64_t *m = nncw_op_ctx_scratch(ctx, (size_t)(total ? total : 1) * sizeof *m);
+    if (!m)
+        return NNCW_FAIL(NNCW_ERR_NOMEM, "pad '%s': out of memory", nncw_node_get_name(node));
     for (int d = 0; d < y->ndim; d++)
         for (int64_t o = 0; o < y->shape[d]; o++)
-            map[start[d] + o] = pad_source(mode, o - int_at(pads, d), x->shape[d]);
-    return map;
+            m[start[d] + o] = pad_source(mode, o - pads[d], x->shape[d]);
+    *map = m;
+    return NNCW_OK;
 }
 
 /* Walks the output rows; for each, the offset into x of the row's source, or -1 when the row
@@ -560,8 +620,7 @@ static enum nncw_status pad_forward(struct nncw_op_ctx *ctx, const struct nncw_n
                                     struct nncw_tensor *const out[])
 {
     const struct nncw_tensor *x = in[0], *y = out[0];
-    float cv = n_in > 2 && in[2] && nncw_tensor_numel(in[2]) == 1 ? nncw_tensor_f32(in[2])[0]
-                                                                   : 0.0f;
+    const float cv = pad_value(node, in, n_in);
     const float *xv = nncw_tensor_f32(x);
     float *yv = nncw_tensor_f32(y);
     int64_t total = nncw_tensor_numel(y);
@@ -572,9 +631,8 @@ static enum nncw_status pad_forward(struct nncw_op_ctx *ctx, const struct nncw_n
         return NNCW_OK;
     }
     int64_t start[NNCW_MAX_DIMS];
-    const int64_t *map = pad_maps(ctx, node, in, y, start);
-    if (!map)
-        return NNCW_FAIL(NNCW_ERR_NOMEM, "pad '%s': out of memory", nncw_node_get_name(node));
+    const int64_t *map;
+    NNCW_TRY(pad_maps(ctx, node, in, n_in, y, start, &map));
     struct pad_walk w = {y->ndim, y->shape, x->strides, map, start, {0}};
     int last = y->ndim - 1;
     int64_t n = y->shape[last], sl = x->strides[last];
@@ -602,8 +660,8 @@ static enum nncw_status pad_backward(struct nncw_op_ctx *ctx, const struct nncw_
                                      struct nncw_tensor *const grad_in[])
 {
     const struct nncw_tensor *y = out[0];
-    struct nncw_tensor *gcv = n_in > 2 && in[2] && nncw_tensor_numel(in[2]) == 1 ? grad_in[2]
-                                                                                  : NULL;
+    struct nncw_tensor *gcv =
+        n_in > 2 && in[2] && nncw_tensor_numel(in[2]) == 1 ? grad_in[2] : NULL;
     if (!grad_out[0] || (!grad_in[0] && !gcv))
         return NNCW_OK;
     const float *gy = nncw_tensor_f32(grad_out[0]);
@@ -617,9 +675,8 @@ static enum nncw_status pad_backward(struct nncw_op_ctx *ctx, const struct nncw_
         return NNCW_OK;
     }
     int64_t start[NNCW_MAX_DIMS];
-    const int64_t *map = pad_maps(ctx, node, in, y, start);
-    if (!map)
-        return NNCW_FAIL(NNCW_ERR_NOMEM, "pad '%s': out of memory", nncw_node_get_name(node));
+    const int64_t *map;
+    NNCW_TRY(pad_maps(ctx, node, in, n_in, y, start, &map));
     /* the gradient buffer is contiguous with x's shape */
     struct pad_walk w = {y->ndim, y->shape, in[0]->strides, map, start, {0}};
     int64_t gstr[NNCW_MAX_DIMS], s = 1;
@@ -649,15 +706,21 @@ static enum nncw_status pad_backward(struct nncw_op_ctx *ctx, const struct nncw_
 
 /* ---- the table ---- */
 
-const struct nncw_op_def nncw_op_def_concat = {"Concat", "Concat", 1, 16, 1,
-                                               concat_infer, concat_forward, concat_backward};
-const struct nncw_op_def nncw_op_def_reshape = {"Reshape", "Reshape", 2, 2, 1,
-                                                reshape_infer, copy_forward, copy_backward};
-const struct nncw_op_def nncw_op_def_flatten = {"Flatten", "Flatten", 1, 1, 1,
-                                                flatten_infer, copy_forward, copy_backward};
+const struct nncw_op_def nncw_op_def_concat = {
+    "Concat", "Concat", 1, 16, 1, concat_infer, concat_forward, concat_backward,
+};
+const struct nncw_op_def nncw_op_def_reshape = {
+    "Reshape", "Reshape", 2, 2, 1, reshape_infer, copy_forward, copy_backward,
+};
+const struct nncw_op_def nncw_op_def_flatten = {
+    "Flatten", "Flatten", 1, 1, 1, flatten_infer, copy_forward, copy_backward,
+};
 const struct nncw_op_def nncw_op_def_transpose = {
-    "Transpose", "Transpose", 1, 1, 1, transpose_infer, transpose_forward, transpose_backward};
-const struct nncw_op_def nncw_op_def_pad = {"Pad", "Pad", 1, 3, 1,
-                                            pad_infer, pad_forward, pad_backward};
-const struct nncw_op_def nncw_op_def_identity = {"Identity", "Identity", 1, 1, 1,
-                                                 identity_infer, copy_forward, copy_backward};
+    "Transpose", "Transpose", 1, 1, 1, transpose_infer, transpose_forward, transpose_backward,
+};
+const struct nncw_op_def nncw_op_def_pad = {
+    "Pad", "Pad", 1, 3, 1, pad_infer, pad_forward, pad_backward,
+};
+const struct nncw_op_def nncw_op_def_identity = {
+    "Identity", "Identity", 1, 1, 1, identity_infer, copy_forward, copy_backward,
+};

@@ -24,15 +24,23 @@ static int sm_axis(const struct nncw_node *node, int ndim)
     return axis >= 0 && axis < ndim ? (int)axis : -1;
 }
 
-static void sm_dims(const struct nncw_tensor *x, int axis, int64_t *outer, int64_t *n,
-                    int64_t *inner)
+/* x as [outer, n, inner]; the axis is checked again because the attribute could have changed
+ * since shape inference */
+static enum nncw_status sm_dims(const struct nncw_node *node, const struct nncw_tensor *x,
+                                int64_t *outer, int64_t *n, int64_t *inner)
 {
+    int axis = sm_axis(node, x->ndim);
+    if (axis < 0)
+        return NNCW_FAIL(NNCW_ERR_INVALID_ARG, "%s '%s': axis %lld is out of range", sm_label(node),
+                         nncw_node_get_name(node),
+                         (long long)nncw_node_get_attr_int(node, "axis", -1));
     *outer = *inner = 1;
     for (int d = 0; d < axis; d++)
         *outer *= x->shape[d];
     *n = x->shape[axis];
     for (int d = axis + 1; d < x->ndim; d++)
         *inner *= x->shape[d];
+    return NNCW_OK;
 }
 
 /* ---- kernels: one [n, inner] block at a time ---- */
@@ -50,9 +58,10 @@ static void softmax_row(int64_t n, const float *x, float *y, bool log_out)
         sum += e;
     }
     if (log_out) {
-        float lse = m + (float)log(sum);
+        /* (x - m) - log(sum), not x - (m + log(sum)): keeps precision when |m| is large */
+        float ls = (float)log(sum);
         for (int64_t k = 0; k < n; k++)
-            y[k] = x[k] - lse;
+            y[k] = (x[k] - m) - ls;
     } else {
         float r = (float)(1.0 / sum);
         for (int64_t k = 0; k < n; k++)
@@ -81,10 +90,10 @@ static void softmax_block(int64_t n, int64_t inner, const float *x, float *y, bo
         }
     if (log_out) {
         for (int64_t j = 0; j < inner; j++)
-            m[j] += logf(sum[j]);
+            sum[j] = logf(sum[j]);
         for (int64_t k = 0; k < n; k++)
             for (int64_t j = 0; j < inner; j++)
-                y[k * inner + j] = x[k * inner + j] - m[j];
+                y[k * inner + j] = (x[k * inner + j] - m[j]) - sum[j];
     } else {
         for (int64_t j = 0; j < inner; j++)
             sum[j] = 1.0f / sum[j];
@@ -155,7 +164,7 @@ static enum nncw_status sm_forward(struct nncw_op_ctx *ctx, const struct nncw_no
     (void)n_in;
     bool log_out = nncw_node_get_op(node) == NNCW_OP_LOGSOFTMAX;
     int64_t outer, n, inner;
-    sm_dims(in[0], sm_axis(node, in[0]->ndim), &outer, &n, &inner);
+    NNCW_TRY(sm_dims(node, in[0], &outer, &n, &inner));
     const float *x = nncw_tensor_f32(in[0]);
     float *y = nncw_tensor_f32(out[0]);
     if (n == 0 || outer == 0 || inner == 0)
@@ -185,7 +194,7 @@ static enum nncw_status sm_backward(struct nncw_op_ctx *ctx, const struct nncw_n
         return NNCW_OK;
     bool log_out = nncw_node_get_op(node) == NNCW_OP_LOGSOFTMAX;
     int64_t outer, n, inner;
-    sm_dims(in[0], sm_axis(node, in[0]->ndim), &outer, &n, &inner);
+    NNCW_TRY(sm_dims(node, in[0], &outer, &n, &inner));
     const float *y = nncw_tensor_f32(out[0]), *gy = nncw_tensor_f32(grad_out[0]);
     float *gx = nncw_tensor_f32(grad_in[0]);
     if (n == 0 || outer == 0 || inner == 0)
@@ -206,7 +215,9 @@ static enum nncw_status sm_backward(struct nncw_op_ctx *ctx, const struct nncw_n
     return NNCW_OK;
 }
 
-const struct nncw_op_def nncw_op_def_softmax = {"Softmax", "Softmax", 1, 1, 1,
-                                                sm_infer, sm_forward, sm_backward};
-const struct nncw_op_def nncw_op_def_logsoftmax = {"LogSoftmax", "LogSoftmax", 1, 1, 1,
-                                                   sm_infer, sm_forward, sm_backward};
+const struct nncw_op_def nncw_op_def_softmax = {
+    "Softmax", "Softmax", 1, 1, 1, sm_infer, sm_forward, sm_backward,
+};
+const struct nncw_op_def nncw_op_def_logsoftmax = {
+    "LogSoftmax", "LogSoftmax", 1, 1, 1, sm_infer, sm_forward, sm_backward,
+};

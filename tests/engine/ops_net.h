@@ -30,8 +30,8 @@ struct opnet {
     struct nncw_exec *ex;
     struct nncw_node *node;
     int n_in, n_out;
-    int id[8];                       /* value id of each input, -1 if missing */
-    int out[2];                      /* value ids of the outputs */
+    int id[8];                        /* value id of each input, -1 if missing */
+    int out[2];                       /* value ids of the outputs */
     const struct nncw_tensor *src[8]; /* borrowed: data copied into graph inputs on forward */
     unsigned as_input;
 };
@@ -62,8 +62,7 @@ static inline void opnet_build(struct opnet *b, enum nncw_op op, const char *nam
         } else {
             struct nncw_tensor copy;
             nncwt_assert_status(nncw_tensor_init_copy(&copy, in[i]), NNCW_OK);
-            nncwt_assert_status(nncw_graph_add_param(b->g, vname, &copy, true, &b->id[i]),
-                                NNCW_OK);
+            nncwt_assert_status(nncw_graph_add_param(b->g, vname, &copy, true, &b->id[i]), NNCW_OK);
             nncw_tensor_fini(&copy);
         }
     }
@@ -78,8 +77,8 @@ static inline void opnet_build(struct opnet *b, enum nncw_op op, const char *nam
 /* the executor (runs shape inference); returns its status */
 static inline enum nncw_status opnet_exec(struct opnet *b, bool training, bool backward)
 {
-    struct nncw_exec_options o = {.batch = 1, .training = training, .backward = backward,
-                                  .seed = 11};
+    struct nncw_exec_options o = {
+        .batch = 1, .training = training, .backward = backward, .seed = 11};
     return nncw_exec_new(b->g, &o, &b->ex);
 }
 

@@ -41,8 +41,7 @@ END_TEST
 
 START_TEST(test_elu_values)
 {
-    check_values(NNCW_OP_ELU, NULL, 3, (float[]){-1, 0, 2},
-                 (float[]){expf(-1) - 1, 0, 2}, 1e-6);
+    check_values(NNCW_OP_ELU, NULL, 3, (float[]){-1, 0, 2}, (float[]){expf(-1) - 1, 0, 2}, 1e-6);
     check_values(NNCW_OP_ELU, attrs_alpha_half, 2, (float[]){-2, 2},
                  (float[]){0.5f * (expf(-2) - 1), 2}, 1e-6);
 }
@@ -153,8 +152,13 @@ static void check_unary_grad(enum nncw_op op, nncwt_attr_fn attrs, float lim, in
     for (int s = 0; s < 3; s++) {
         struct nncw_tensor x;
         rand_away(&x, 3, shapes[s], lim, 100 + (uint64_t)s, n_kinks, kinks);
-        struct nncwt_gradcheck spec = {.op = op, .n_in = 1, .in = {&x}, .attrs = attrs,
-                                       .eps = 1e-3, .atol = 2e-3, .rtol = 2e-2};
+        struct nncwt_gradcheck spec = {.op = op,
+                                       .n_in = 1,
+                                       .in = {&x},
+                                       .attrs = attrs,
+                                       .eps = 1e-3,
+                                       .atol = 2e-3,
+                                       .rtol = 2e-2};
         nncwt_check_grad(&spec);
         nncw_tensor_fini(&x);
     }
@@ -203,8 +207,12 @@ START_TEST(test_clip_grad_including_bounds)
     rand_away(&x, 2, (int64_t[]){5, 7}, 3, 9, 2, (float[]){-0.5f, 1.5f});
     nncwt_tensor_from(&lo, 0, NULL, (float[]){-0.5f});
     nncwt_tensor_from(&hi, 1, (int64_t[]){1}, (float[]){1.5f});
-    struct nncwt_gradcheck spec = {.op = NNCW_OP_CLIP, .n_in = 3, .in = {&x, &lo, &hi},
-                                   .eps = 1e-3, .atol = 2e-3, .rtol = 2e-2};
+    struct nncwt_gradcheck spec = {.op = NNCW_OP_CLIP,
+                                   .n_in = 3,
+                                   .in = {&x, &lo, &hi},
+                                   .eps = 1e-3,
+                                   .atol = 2e-3,
+                                   .rtol = 2e-2};
     nncwt_check_grad(&spec);
     nncw_tensor_fini(&x);
     nncw_tensor_fini(&lo);

@@ -85,8 +85,8 @@ END_TEST
 
 /* ---- fast kernels against the reference ---- */
 
-typedef void (*binary_kernel)(int, const int64_t *, const float *, const int64_t *,
-                              const float *, const int64_t *, float *);
+typedef void (*binary_kernel)(int, const int64_t *, const float *, const int64_t *, const float *,
+                              const int64_t *, float *);
 
 /* a random broadcast pair: output shape, and each operand's shape as 1 or the output's dim */
 static void random_case(struct nncw_rng *r, int *ndim, int64_t *shape, int64_t *sha, int64_t *shb)
@@ -138,8 +138,8 @@ START_TEST(test_fast_kernels_match_ref)
         /* one float operation per element: equal bit for bit */
         ck_assert_mem_eq(y1.data, y2.data, nncw_tensor_nbytes(&y1));
         /* the gradient of a, with b as the Mul factor: sums over a's broadcast dims */
-        nncw_kernel_broadcast_backward_f32(nd, shape, y1.data, ga1.data, sa,
-                                           k == 2 ? b.data : NULL, sb, k == 1 ? -1.0f : 1.0f);
+        nncw_kernel_broadcast_backward_f32(nd, shape, y1.data, ga1.data, sa, k == 2 ? b.data : NULL,
+                                           sb, k == 1 ? -1.0f : 1.0f);
         nncw_kernel_broadcast_backward_f32_ref(nd, shape, y1.data, ga2.data, sa,
                                                k == 2 ? b.data : NULL, sb, k == 1 ? -1.0f : 1.0f);
         nncwt_assert_tensor_near(&ga1, &ga2, 1e-5, 1e-5);
@@ -202,8 +202,8 @@ START_TEST(test_mul_grad)
     check_binary_grad(NNCW_OP_MUL, 2, (int64_t[]){7, 3}, 2, (int64_t[]){7, 3}, 7);
     check_binary_grad(NNCW_OP_MUL, 0, NULL, 2, (int64_t[]){3, 3}, 8);
     check_binary_grad(NNCW_OP_MUL, 3, (int64_t[]){3, 1, 5}, 3, (int64_t[]){1, 4, 1}, 9);
-    check_binary_grad(NNCW_OP_MUL, 6, (int64_t[]){2, 1, 3, 1, 2, 3}, 5,
-                      (int64_t[]){1, 3, 2, 1, 3}, 10);
+    check_binary_grad(NNCW_OP_MUL, 6, (int64_t[]){2, 1, 3, 1, 2, 3}, 5, (int64_t[]){1, 3, 2, 1, 3},
+                      10);
 }
 END_TEST
 
@@ -232,8 +232,7 @@ START_TEST(test_integer_inputs_are_rejected)
     nncwt_tensor_rand(&a, 1, (int64_t[]){3}, -1, 1, 1);
     nncwt_assert_status(nncw_tensor_init(&b, NNCW_DTYPE_I64, 1, (int64_t[]){3}), NNCW_OK);
     const struct nncw_tensor *in[] = {&a, &b};
-    nncwt_assert_status(opnet_infer_status(NNCW_OP_SUB, "Net/sub", 2, in, 0, NULL),
-                        NNCW_ERR_DTYPE);
+    nncwt_assert_status(opnet_infer_status(NNCW_OP_SUB, "Net/sub", 2, in, 0, NULL), NNCW_ERR_DTYPE);
     assert_error_mentions("Net/sub", "int64");
     nncw_tensor_fini(&a);
     nncw_tensor_fini(&b);

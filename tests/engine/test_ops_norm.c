@@ -131,8 +131,8 @@ START_TEST(test_kernels_match_ref)
             float sg1[3], sgx1[3], sg2[3], sgx2[3];
             nncw_kernel_batchnorm_backward_f32(n, c, s, x.data, gy.data, m1, inv, scale, batch,
                                                gx1.data, sg1, sgx1);
-            nncw_kernel_batchnorm_backward_f32_ref(n, c, s, x.data, gy.data, m1, inv, scale,
-                                                   batch, gx2.data, sg2, sgx2);
+            nncw_kernel_batchnorm_backward_f32_ref(n, c, s, x.data, gy.data, m1, inv, scale, batch,
+                                                   gx2.data, sg2, sgx2);
             for (int k = 0; k < c; k++) {
                 ck_assert_float_eq_tol(sg1[k], sg2[k], 1e-4);
                 ck_assert_float_eq_tol(sgx1[k], sgx2[k], 1e-4);
@@ -171,7 +171,8 @@ START_TEST(test_running_stats_update_like_pytorch)
     nncwt_assert_status(opnet_forward(&net), NNCW_OK);
     /* channel 0: {1, 2, 5, 6}: mean 3.5, sum of squares 17 -> unbiased var 17 / 3;
      * channel 1: {3, 4, 7, 8}: mean 5.5, same spread */
-    const float *rm = nncw_tensor_f32(opnet_param(&net, 3)), *rv = nncw_tensor_f32(opnet_param(&net, 4));
+    const float *rm = nncw_tensor_f32(opnet_param(&net, 3)),
+                *rv = nncw_tensor_f32(opnet_param(&net, 4));
     ck_assert_float_eq_tol(rm[0], 0.9f * 0 + 0.1f * 3.5f, 1e-6);
     ck_assert_float_eq_tol(rm[1], 0.9f * 1 + 0.1f * 5.5f, 1e-6);
     ck_assert_float_eq_tol(rv[0], 0.9f * 1 + 0.1f * (17.0f / 3), 1e-6);
@@ -205,9 +206,14 @@ static void check_bn_grad(int ndim, const int64_t *shape, bool training, bool st
     struct bn_inputs b;
     bn_inputs_rand(&b, ndim, shape, seed);
     struct nncwt_gradcheck spec = {
-        .op = NNCW_OP_BATCHNORM, .n_in = 5, .in = {&b.x, &b.scale, &b.bias, &b.mean, &b.var},
+        .op = NNCW_OP_BATCHNORM,
+        .n_in = 5,
+        .in = {&b.x, &b.scale, &b.bias, &b.mean, &b.var},
         .fixed = {false, false, false, !stats_trainable, !stats_trainable},
-        .training = training, .eps = 1e-3, .atol = 2e-3, .rtol = 2e-2};
+        .training = training,
+        .eps = 1e-3,
+        .atol = 2e-3,
+        .rtol = 2e-2};
     nncwt_check_grad(&spec);
     bn_inputs_fini(&b);
 }
@@ -237,9 +243,9 @@ START_TEST(test_channel_mismatch)
     nncw_tensor_fini(&b.scale);
     nncwt_tensor_rand(&b.scale, 1, (int64_t[]){4}, 0, 1, 8);
     const struct nncw_tensor *in[] = {&b.x, &b.scale, &b.bias, &b.mean, &b.var};
-    nncwt_assert_status(opnet_infer_status(NNCW_OP_BATCHNORM, "Net/bn1", 5, in, OPNET_INPUT(0),
-                                           NULL),
-                        NNCW_ERR_SHAPE);
+    nncwt_assert_status(
+        opnet_infer_status(NNCW_OP_BATCHNORM, "Net/bn1", 5, in, OPNET_INPUT(0), NULL),
+        NNCW_ERR_SHAPE);
     assert_error_mentions("batchnorm 'Net/bn1'", "scale", "[4]", "[2, 3, 4, 4]");
     bn_inputs_fini(&b);
 }
@@ -252,9 +258,9 @@ START_TEST(test_rank_one_input)
     nncw_tensor_fini(&b.x);
     nncwt_tensor_rand(&b.x, 1, (int64_t[]){3}, 0, 1, 8);
     const struct nncw_tensor *in[] = {&b.x, &b.scale, &b.bias, &b.mean, &b.var};
-    nncwt_assert_status(opnet_infer_status(NNCW_OP_BATCHNORM, "Net/bn0", 5, in, OPNET_INPUT(0),
-                                           NULL),
-                        NNCW_ERR_SHAPE);
+    nncwt_assert_status(
+        opnet_infer_status(NNCW_OP_BATCHNORM, "Net/bn0", 5, in, OPNET_INPUT(0), NULL),
+        NNCW_ERR_SHAPE);
     assert_error_mentions("Net/bn0", "[3]");
     bn_inputs_fini(&b);
 }

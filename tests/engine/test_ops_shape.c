@@ -102,8 +102,8 @@ START_TEST(test_concat_grad)
     nncwt_tensor_rand(&a, 3, (int64_t[]){2, 3, 5}, -1, 1, 1);
     nncwt_tensor_rand(&b, 3, (int64_t[]){2, 1, 5}, -1, 1, 2);
     nncwt_tensor_rand(&c, 3, (int64_t[]){2, 4, 5}, -1, 1, 3);
-    struct nncwt_gradcheck spec = {.op = NNCW_OP_CONCAT, .n_in = 3, .in = {&a, &b, &c},
-                                   .attrs = attrs_axis1};
+    struct nncwt_gradcheck spec = {
+        .op = NNCW_OP_CONCAT, .n_in = 3, .in = {&a, &b, &c}, .attrs = attrs_axis1};
     nncwt_check_grad(&spec);
     nncw_tensor_fini(&a);
     nncw_tensor_fini(&b);
@@ -117,9 +117,9 @@ START_TEST(test_concat_errors)
     nncwt_tensor_rand(&a, 2, (int64_t[]){2, 3}, -1, 1, 1);
     nncwt_tensor_rand(&b, 2, (int64_t[]){3, 3}, -1, 1, 2);
     const struct nncw_tensor *in[] = {&a, &b};
-    nncwt_assert_status(opnet_infer_status(NNCW_OP_CONCAT, "Net/cat", 2, in, OPNET_INPUT(0),
-                                           attrs_axis1),
-                        NNCW_ERR_SHAPE);
+    nncwt_assert_status(
+        opnet_infer_status(NNCW_OP_CONCAT, "Net/cat", 2, in, OPNET_INPUT(0), attrs_axis1),
+        NNCW_ERR_SHAPE);
     assert_error_mentions("concat 'Net/cat'", "[3, 3]", "[2, 3]");
     nncwt_assert_status(opnet_infer_status(NNCW_OP_CONCAT, "Net/cat2", 2, in, 0, NULL),
                         NNCW_ERR_INVALID_ARG);
@@ -168,9 +168,9 @@ START_TEST(test_reshape_errors)
     nncwt_tensor_rand(&x, 2, (int64_t[]){2, 3}, -1, 1, 1);
     const struct nncw_tensor *in[] = {&x, &sh};
     i64_vec(&sh, 2, (int64_t[]){4, 2});
-    nncwt_assert_status(opnet_infer_status(NNCW_OP_RESHAPE, "Net/view", 2, in, OPNET_INPUT(0),
-                                           NULL),
-                        NNCW_ERR_SHAPE);
+    nncwt_assert_status(
+        opnet_infer_status(NNCW_OP_RESHAPE, "Net/view", 2, in, OPNET_INPUT(0), NULL),
+        NNCW_ERR_SHAPE);
     assert_error_mentions("reshape 'Net/view'", "[2, 3]", "[4, 2]");
     nncw_tensor_fini(&sh);
     i64_vec(&sh, 3, (int64_t[]){-1, -1, 3});
@@ -180,13 +180,12 @@ START_TEST(test_reshape_errors)
     nncw_tensor_fini(&sh);
     /* with allowzero a 0 is a real zero, so [0, 6] cannot hold 6 elements */
     i64_vec(&sh, 2, (int64_t[]){0, 6});
-    nncwt_assert_status(opnet_infer_status(NNCW_OP_RESHAPE, "Net/view3", 2, in, 0,
-                                           attrs_allowzero),
+    nncwt_assert_status(opnet_infer_status(NNCW_OP_RESHAPE, "Net/view3", 2, in, 0, attrs_allowzero),
                         NNCW_ERR_SHAPE);
     /* the shape must be known when shapes are inferred */
-    nncwt_assert_status(opnet_infer_status(NNCW_OP_RESHAPE, "Net/view4", 2, in,
-                                           OPNET_INPUT(1), NULL),
-                        NNCW_ERR_UNSUPPORTED);
+    nncwt_assert_status(
+        opnet_infer_status(NNCW_OP_RESHAPE, "Net/view4", 2, in, OPNET_INPUT(1), NULL),
+        NNCW_ERR_UNSUPPORTED);
     assert_error_mentions("Net/view4", "constant");
     nncw_tensor_fini(&sh);
     nncw_tensor_fini(&x);
@@ -198,8 +197,8 @@ START_TEST(test_reshape_grad)
     struct nncw_tensor x, sh;
     nncwt_tensor_rand(&x, 3, (int64_t[]){3, 1, 5}, -1, 1, 1);
     i64_vec(&sh, 2, (int64_t[]){5, 3});
-    struct nncwt_gradcheck spec = {.op = NNCW_OP_RESHAPE, .n_in = 2, .in = {&x, &sh},
-                                   .fixed = {false, true}};
+    struct nncwt_gradcheck spec = {
+        .op = NNCW_OP_RESHAPE, .n_in = 2, .in = {&x, &sh}, .fixed = {false, true}};
     nncwt_check_grad(&spec);
     nncw_tensor_fini(&x);
     nncw_tensor_fini(&sh);
@@ -231,9 +230,9 @@ START_TEST(test_flatten_shapes)
         ck_assert_mem_eq(y.data, x.data, nncw_tensor_nbytes(&x));
         nncw_tensor_fini(&y);
     }
-    nncwt_assert_status(opnet_infer_status(NNCW_OP_FLATTEN, "Net/flat", 1, in, OPNET_INPUT(0),
-                                           attrs_axis4),
-                        NNCW_ERR_SHAPE);
+    nncwt_assert_status(
+        opnet_infer_status(NNCW_OP_FLATTEN, "Net/flat", 1, in, OPNET_INPUT(0), attrs_axis4),
+        NNCW_ERR_SHAPE);
     assert_error_mentions("flatten 'Net/flat'", "[2, 3, 4]");
     struct nncwt_gradcheck spec = {.op = NNCW_OP_FLATTEN, .n_in = 1, .in = {&x}};
     nncwt_check_grad(&spec);
@@ -331,8 +330,8 @@ START_TEST(test_transpose_grad)
 {
     struct nncw_tensor x, x3;
     nncwt_tensor_rand(&x, 4, (int64_t[]){2, 3, 5, 1}, -1, 1, 1);
-    struct nncwt_gradcheck spec = {.op = NNCW_OP_TRANSPOSE, .n_in = 1, .in = {&x},
-                                   .attrs = attrs_perm3120};
+    struct nncwt_gradcheck spec = {
+        .op = NNCW_OP_TRANSPOSE, .n_in = 1, .in = {&x}, .attrs = attrs_perm3120};
     nncwt_check_grad(&spec);
     spec.attrs = NULL;
     nncwt_check_grad(&spec);
@@ -350,14 +349,23 @@ START_TEST(test_transpose_errors)
     struct nncw_tensor x;
     nncwt_tensor_rand(&x, 3, (int64_t[]){2, 3, 4}, -1, 1, 1);
     const struct nncw_tensor *in[] = {&x};
-    nncwt_assert_status(opnet_infer_status(NNCW_OP_TRANSPOSE, "Net/t1", 1, in, OPNET_INPUT(0),
-                                           attrs_perm_bad),
-                        NNCW_ERR_SHAPE);
+    nncwt_assert_status(
+        opnet_infer_status(NNCW_OP_TRANSPOSE, "Net/t1", 1, in, OPNET_INPUT(0), attrs_perm_bad),
+        NNCW_ERR_SHAPE);
     assert_error_mentions("transpose 'Net/t1'", "perm");
-    nncwt_assert_status(opnet_infer_status(NNCW_OP_TRANSPOSE, "Net/t2", 1, in, OPNET_INPUT(0),
-                                           attrs_perm_short),
-                        NNCW_ERR_SHAPE);
+    nncwt_assert_status(
+        opnet_infer_status(NNCW_OP_TRANSPOSE, "Net/t2", 1, in, OPNET_INPUT(0), attrs_perm_short),
+        NNCW_ERR_SHAPE);
     assert_error_mentions("Net/t2");
+    /* perm changed after the executor planned its buffers: refused, never read out of bounds */
+    struct opnet b;
+    opnet_build(&b, NNCW_OP_TRANSPOSE, "Net/t3", 1, in, OPNET_INPUT(0), 1, attrs_perm021);
+    nncwt_assert_status(opnet_exec(&b, false, false), NNCW_OK);
+    nncwt_assert_status(opnet_forward(&b), NNCW_OK);
+    attrs_perm201(b.node);
+    nncwt_assert_status(opnet_forward(&b), NNCW_ERR_INVALID_ARG);
+    assert_error_mentions("Net/t3");
+    opnet_free(&b);
     nncw_tensor_fini(&x);
 }
 END_TEST
@@ -431,14 +439,38 @@ START_TEST(test_pad_constant_value_2d)
 }
 END_TEST
 
+static void attrs_pad_opset2(struct nncw_node *n)
+{
+    nncw_node_set_attr_ints(n, "pads", 4, (int64_t[]){0, 1, 1, 0});
+    nncw_node_set_attr_float(n, "value", -1.0f);
+    nncw_node_set_attr_string(n, "mode", "constant");
+}
+
+START_TEST(test_pad_opset2_attributes)
+{
+    struct nncw_tensor x, y;
+    nncwt_tensor_from(&x, 2, (int64_t[]){2, 2}, (float[]){1, 2, 3, 4});
+    const struct nncw_tensor *in[] = {&x};
+    nncwt_assert_status(run(NNCW_OP_PAD, 1, in, attrs_pad_opset2, &y), NNCW_OK);
+    assert_shape(&y, 2, (int64_t[]){3, 3});
+    assert_values(&y, 9, (float[]){-1, 1, 2, -1, 3, 4, -1, -1, -1});
+    nncw_tensor_fini(&y);
+    /* neither the input nor the attribute */
+    nncwt_assert_status(opnet_infer_status(NNCW_OP_PAD, "Net/pad0", 1, in, OPNET_INPUT(0), NULL),
+                        NNCW_ERR_INVALID_ARG);
+    assert_error_mentions("pad 'Net/pad0'", "pads");
+    nncw_tensor_fini(&x);
+}
+END_TEST
+
 static void check_pad_grad(nncwt_attr_fn mode, bool with_value)
 {
     struct nncw_tensor x, pads, cv;
     nncwt_tensor_rand(&x, 3, (int64_t[]){2, 3, 4}, -1, 1, 5);
     i64_vec(&pads, 6, (int64_t[]){0, 2, 1, 1, -1, 3});
     nncwt_tensor_from(&cv, 0, NULL, (float[]){0.5f});
-    struct nncwt_gradcheck spec = {.op = NNCW_OP_PAD, .n_in = with_value ? 3 : 2,
-                                   .in = {&x, &pads, &cv}, .attrs = mode};
+    struct nncwt_gradcheck spec = {
+        .op = NNCW_OP_PAD, .n_in = with_value ? 3 : 2, .in = {&x, &pads, &cv}, .attrs = mode};
     nncwt_check_grad(&spec);
     nncw_tensor_fini(&x);
     nncw_tensor_fini(&pads);
@@ -500,6 +532,7 @@ static Suite *shape_suite(void)
     tc = tcase_create("pad");
     tcase_add_test(tc, test_pad_modes_1d);
     tcase_add_test(tc, test_pad_constant_value_2d);
+    tcase_add_test(tc, test_pad_opset2_attributes);
     tcase_add_test(tc, test_pad_grad);
     tcase_add_test(tc, test_pad_errors);
     suite_add_tcase(s, tc);
