@@ -222,7 +222,7 @@ static enum nncw_status load_data(const struct train_args *a, bool train,
         struct nncw_synthetic_opts so = {.count = train ? 4096 : 1024, .channels = a->zoo.in_c,
                                          .height = a->zoo.in_h, .width = a->zoo.in_w,
                                          .num_classes = a->zoo.classes,
-                                         .seed = train ? 11 : 12};
+                                         .seed = 11, .sample_seed = train ? 1 : 2};
         return nncw_dataset_new_synthetic(&so, out);
     }
     return NNCW_FAIL(NNCW_ERR_INVALID_ARG,

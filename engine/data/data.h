@@ -56,7 +56,9 @@ struct nncw_synthetic_opts {
     int channels, height, width;
     int num_classes; /* >= 2 */
     float noise;     /* noise standard deviation; 0: 0.5 (prototypes have std 1) */
-    uint64_t seed;   /* same seed and options, same data */
+    uint64_t seed;        /* the class prototypes: same seed, same task */
+    uint64_t sample_seed; /* the noise: a task's train and test sets share `seed` and differ
+                           * here; same seeds and options, same data */
 };
 
 struct nncw_loader_opts {

@@ -66,7 +66,8 @@ enum nncw_status nncw_dataset_new_synthetic(const struct nncw_synthetic_opts *op
                          opts->num_classes);
     struct nncw_dataset *ds;
     char name[96];
-    snprintf(name, sizeof name, "synthetic(seed %llu)", (unsigned long long)opts->seed);
+    snprintf(name, sizeof name, "synthetic(seed %llu/%llu)", (unsigned long long)opts->seed,
+             (unsigned long long)opts->sample_seed);
     enum nncw_status s =
         nncw_dataset_create(name, opts->count, shape, opts->num_classes, NULL, &ds);
     if (s == NNCW_OK) {
@@ -76,6 +77,7 @@ enum nncw_status nncw_dataset_new_synthetic(const struct nncw_synthetic_opts *op
         struct nncw_rng r;
         nncw_rng_seed(&r, opts->seed);
         make_prototypes(&r, opts, block, proto);
+        nncw_rng_seed(&r, opts->sample_seed ^ 0x9e3779b97f4a7c15ULL);
         for (int64_t i = 0; i < opts->count; i++) {
             int k = (int)(i % opts->num_classes);
             const float *p = proto + k * numel;

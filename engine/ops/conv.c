@@ -235,17 +235,28 @@ static void gather_chunk(const struct nncw_conv2d_geom *g, const float *dy, int 
             memcpy(dst + m * p + i * ohw, dy + ((size_t)i * g->m + m) * ohw, ohw * sizeof *dst);
 }
 
+/* sum with 16 independent partial sums, so the loop vectorizes without -ffast-math */
+static float sum_f32(const float *x, size_t n)
+{
+    float part[16] = {0};
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        for (int j = 0; j < 16; j++)
+            part[j] += x[i + j];
+    float acc = 0.0f;
+    for (; i < n; i++)
+        acc += x[i];
+    for (int j = 0; j < 16; j++)
+        acc += part[j];
+    return acc;
+}
+
 static void bias_grad(const struct nncw_conv2d_geom *g, const float *dy, int cnt, float *db)
 {
     size_t ohw = (size_t)g->oh * g->ow;
     for (int i = 0; i < cnt; i++)
-        for (int m = 0; m < g->m; m++) {
-            const float *s = dy + ((size_t)i * g->m + m) * ohw;
-            float acc = 0.0f;
-            for (size_t j = 0; j < ohw; j++)
-                acc += s[j];
-            db[m] += acc;
-        }
+        for (int m = 0; m < g->m; m++)
+            db[m] += sum_f32(dy + ((size_t)i * g->m + m) * ohw, ohw);
 }
 
 /* dw[grp] += dyc[grp] . col[grp]^T */

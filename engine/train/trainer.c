@@ -158,6 +158,8 @@ enum nncw_status nncw_trainer_new(struct nncw_graph *g, const struct nncw_datase
     t->train = train;
     t->test = test;
     t->o = *o;
+    if (t->o.schedule.type == NNCW_LR_COSINE && t->o.schedule.t_max <= 0)
+        t->o.schedule.t_max = t->o.epochs; /* anneal over the whole run */
     t->last_epoch.train_loss = t->last_epoch.train_acc = NAN;
     t->last_epoch.test_loss = t->last_epoch.test_acc = NAN;
     enum nncw_status s = setup(t);

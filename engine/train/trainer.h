@@ -28,7 +28,7 @@ struct nncw_train_options {
     int epochs;
     int batch_size;
     struct nncw_optim_config optim;   /* optim.lr is the base learning rate */
-    struct nncw_lr_schedule schedule;
+    struct nncw_lr_schedule schedule; /* cosine with t_max 0 anneals over all epochs */
     uint64_t seed;                    /* shuffling, augmentation, dropout */
     int log_every;                    /* a STEP event every N steps (0: none) */
     int eval_batch_size;

@@ -133,10 +133,11 @@ START_TEST(test_lr_schedules)
 END_TEST
 
 /* ---- the loop ---- */
-static struct nncw_dataset *synthetic(int64_t count, uint64_t seed)
+/* one task (prototype seed 5); sample_seed tells the train and test sets apart */
+static struct nncw_dataset *synthetic(int64_t count, uint64_t sample_seed)
 {
     struct nncw_synthetic_opts so = {.count = count, .channels = 1, .height = 28, .width = 28,
-                                     .num_classes = 10, .seed = seed};
+                                     .num_classes = 10, .seed = 5, .sample_seed = sample_seed};
     struct nncw_dataset *ds;
     nncwt_assert_status(nncw_dataset_new_synthetic(&so, &ds), NNCW_OK);
     return ds;
