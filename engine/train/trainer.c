@@ -41,8 +41,8 @@ struct nncw_train_options nncw_train_defaults(void)
     struct nncw_train_options o = {
         .epochs = 10,
         .batch_size = 64,
-        .optim = nncw_optim_config_sgd(0.01f, 0.9f, 0.0f),
-        .schedule = {.type = NNCW_LR_CONSTANT, .gamma = 0.1f},
+        .optim = nncw_optim_config_sgd(0.02f, 0.9f, 0.0f),
+        .schedule = {.type = NNCW_LR_COSINE, .gamma = 0.1f, .step_size = 30},
         .seed = 1,
         .log_every = 100,
         .eval_batch_size = 256,
