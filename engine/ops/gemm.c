@@ -52,7 +52,7 @@ static enum nncw_status gemm_geom_get(const struct nncw_node *node,
     char sa[96], sb[96];
     if (a->dtype != NNCW_DTYPE_F32 || b->dtype != NNCW_DTYPE_F32 ||
         (c && c->dtype != NNCW_DTYPE_F32))
-        return NNCW_FAIL(NNCW_ERR_DTYPE, "gemm '%s': inputs must be f32", name);
+        return NNCW_FAIL(NNCW_ERR_DTYPE, "gemm '%s': inputs must be float32", name);
     if (a->ndim != 2 || b->ndim != 2 || !dims_ok(a) || !dims_ok(b))
         return NNCW_FAIL(NNCW_ERR_SHAPE, "gemm '%s': A %s and B %s must be non-empty matrices",
                          name, nncw_tensor_shape_str(a, sa, sizeof sa),
@@ -115,8 +115,7 @@ static void gemm_grad_a(const struct gemm_geom *g, const float *b, const float *
         nncw_blas_sgemm(false, !g->tb, g->m, g->k, g->n, g->alpha, dy, g->n, b, ldb, 1.0f, da,
                         g->k);
     else /* dA [K, M] = op(B) [K, N] . dY^T */
-        nncw_blas_sgemm(g->tb, true, g->k, g->m, g->n, g->alpha, b, ldb, dy, g->n, 1.0f, da,
-                        g->m);
+        nncw_blas_sgemm(g->tb, true, g->k, g->m, g->n, g->alpha, b, ldb, dy, g->n, 1.0f, da, g->m);
 }
 
 /* dB += alpha * op(A)^T dY, laid out as B is (transposed when transB) */
@@ -127,8 +126,7 @@ static void gemm_grad_b(const struct gemm_geom *g, const float *a, const float *
         nncw_blas_sgemm(!g->ta, false, g->k, g->n, g->m, g->alpha, a, lda, dy, g->n, 1.0f, db,
                         g->n);
     else /* dB [N, K] = dY^T [N, M] . op(A) */
-        nncw_blas_sgemm(true, g->ta, g->n, g->k, g->m, g->alpha, dy, g->n, a, lda, 1.0f, db,
-                        g->k);
+        nncw_blas_sgemm(true, g->ta, g->n, g->k, g->m, g->alpha, dy, g->n, a, lda, 1.0f, db, g->k);
 }
 
 static enum nncw_status gemm_backward(struct nncw_op_ctx *ctx, const struct nncw_node *node,
@@ -166,7 +164,7 @@ struct matmul_geom {
     int64_t bshape[NNCW_MAX_DIMS]; /* their sizes */
     int64_t a_bs[NNCW_MAX_DIMS];   /* A's matrix stride per output batch dim; 0 if broadcast */
     int64_t b_bs[NNCW_MAX_DIMS];
-    int64_t a_batches, b_batches;  /* matrices in A and B */
+    int64_t a_batches, b_batches; /* matrices in A and B */
     int out_ndim;
     int64_t out_shape[NNCW_MAX_DIMS];
 };
@@ -186,18 +184,18 @@ static int64_t batch_strides(const struct nncw_tensor *t, int nd, int64_t *size,
     return acc;
 }
 
-static enum nncw_status matmul_geom_get(const struct nncw_node *node,
-                                        const struct nncw_tensor *a, const struct nncw_tensor *b,
-                                        struct matmul_geom *g)
+static enum nncw_status matmul_geom_get(const struct nncw_node *node, const struct nncw_tensor *a,
+                                        const struct nncw_tensor *b, struct matmul_geom *g)
 {
     const char *name = nncw_node_get_name(node);
     char sa[96], sb[96];
     if (a->dtype != NNCW_DTYPE_F32 || b->dtype != NNCW_DTYPE_F32)
-        return NNCW_FAIL(NNCW_ERR_DTYPE, "matmul '%s': inputs must be f32", name);
+        return NNCW_FAIL(NNCW_ERR_DTYPE, "matmul '%s': inputs must be float32", name);
     if (a->ndim < 1 || b->ndim < 1 || !dims_ok(a) || !dims_ok(b))
-        return NNCW_FAIL(NNCW_ERR_SHAPE, "matmul '%s': %s @ %s: operands must be non-empty "
-                         "with at least one dimension", name,
-                         nncw_tensor_shape_str(a, sa, sizeof sa),
+        return NNCW_FAIL(NNCW_ERR_SHAPE,
+                         "matmul '%s': %s @ %s: operands must be non-empty "
+                         "with at least one dimension",
+                         name, nncw_tensor_shape_str(a, sa, sizeof sa),
                          nncw_tensor_shape_str(b, sb, sizeof sb));
     int an = a->ndim, bn = b->ndim;
     g->m = an >= 2 ? (int)a->shape[an - 2] : 1;
@@ -217,10 +215,9 @@ static enum nncw_status matmul_geom_get(const struct nncw_node *node,
     g->batches = 1;
     for (int d = 0; d < g->bnd; d++) {
         if (as[d] != bs[d] && as[d] != 1 && bs[d] != 1)
-            return NNCW_FAIL(NNCW_ERR_SHAPE,
-                             "matmul '%s': %s @ %s: batch dimensions do not broadcast", name,
-                             nncw_tensor_shape_str(a, sa, sizeof sa),
-                             nncw_tensor_shape_str(b, sb, sizeof sb));
+            return NNCW_FAIL(
+                NNCW_ERR_SHAPE, "matmul '%s': %s @ %s: batch dimensions do not broadcast", name,
+                nncw_tensor_shape_str(a, sa, sizeof sa), nncw_tensor_shape_str(b, sb, sizeof sb));
         g->bshape[d] = as[d] > bs[d] ? as[d] : bs[d];
         g->batches *= g->bshape[d];
     }
@@ -275,15 +272,15 @@ static enum nncw_status matmul_forward(struct nncw_op_ctx *ctx, const struct nnc
     float *y = nncw_tensor_f32(out[0]);
     size_t am = (size_t)g.m * g.k, bm = (size_t)g.k * g.n, ym = (size_t)g.m * g.n;
     if (folds_into_m(&g)) {
-        nncw_blas_sgemm(false, false, (int)(g.batches * g.m), g.n, g.k, 1.0f, a, g.k, b, g.n,
-                        0.0f, y, g.n);
+        nncw_blas_sgemm(false, false, (int)(g.batches * g.m), g.n, g.k, 1.0f, a, g.k, b, g.n, 0.0f,
+                        y, g.n);
         return NNCW_OK;
     }
     for (int64_t i = 0; i < g.batches; i++) {
         int64_t ai, bi;
         batch_operands(&g, i, &ai, &bi);
-        nncw_blas_sgemm(false, false, g.m, g.n, g.k, 1.0f, a + ai * am, g.k, b + bi * bm, g.n,
-                        0.0f, y + i * ym, g.n);
+        nncw_blas_sgemm(false, false, g.m, g.n, g.k, 1.0f, a + ai * am, g.k, b + bi * bm, g.n, 0.0f,
+                        y + i * ym, g.n);
     }
     return NNCW_OK;
 }
@@ -318,11 +315,11 @@ static enum nncw_status matmul_backward(struct nncw_op_ctx *ctx, const struct nn
         if (count > 1)
             batch_operands(&g, i, &ai, &bi);
         if (da)
-            nncw_blas_sgemm(false, true, (int)rows, g.k, g.n, 1.0f, dy + i * ym, g.n,
-                            b + bi * bm, g.n, 1.0f, da + ai * am, g.k);
+            nncw_blas_sgemm(false, true, (int)rows, g.k, g.n, 1.0f, dy + i * ym, g.n, b + bi * bm,
+                            g.n, 1.0f, da + ai * am, g.k);
         if (db)
-            nncw_blas_sgemm(true, false, g.k, g.n, (int)rows, 1.0f, a + ai * am, g.k,
-                            dy + i * ym, g.n, 1.0f, db + bi * bm, g.n);
+            nncw_blas_sgemm(true, false, g.k, g.n, (int)rows, 1.0f, a + ai * am, g.k, dy + i * ym,
+                            g.n, 1.0f, db + bi * bm, g.n);
     }
     return NNCW_OK;
 }

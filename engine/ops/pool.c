@@ -9,7 +9,7 @@
 #include "ops/window.h"
 
 struct pool_geom {
-    int64_t planes;     /* batch * channels */
+    int64_t planes; /* batch * channels */
     int h, w, oh, ow;
     int kh, kw, sh, sw, dh, dw;
     int pt, pl, pb, pr; /* pads: top, left, bottom, right */
@@ -28,8 +28,22 @@ static void tap_range(int start, int dil, int k, int lo, int hi, int *a, int *b)
 
 /* ---- max pooling ---- */
 
+/* Max pooling keeps (best, at) and lets v at position vat replace it when v is larger or NaN
+ * (so NaN propagates, as in PyTorch). The choice goes through bit masks, not branches: after a
+ * ReLU the comparisons are coin flips, and mispredicted branches made max pooling cost most of
+ * what the convolution before it did. */
+static inline void max_update(float v, int vat, float *best, int *at)
+{
+    uint32_t m = -(uint32_t)((v > *best) | (v != v)), vb, bb;
+    memcpy(&vb, &v, sizeof vb);
+    memcpy(&bb, best, sizeof bb);
+    bb = (bb & ~m) | (vb & m);
+    memcpy(best, &bb, sizeof bb);
+    *at = (int)(((uint32_t)*at & ~m) | ((uint32_t)vat & m));
+}
+
 /* y and idx (flat position of the argmax in the plane, -1 for a window over padding only) of
- * one plane; NaN wins so it propagates, as in PyTorch */
+ * one plane */
 static void maxpool_plane(const struct pool_geom *g, const float *x, float *y, int32_t *idx)
 {
     for (int oh = 0; oh < g->oh; oh++) {
@@ -40,15 +54,15 @@ static void maxpool_plane(const struct pool_geom *g, const float *x, float *y, i
             tap_range(ws, g->dw, g->kw, 0, g->w, &ja, &jb);
             int best_at = -1;
             float best = 0.0f;
+            if (ka < kb && ja < jb) {
+                best_at = (hs + ka * g->dh) * g->w + ws + ja * g->dw;
+                best = x[best_at];
+            }
             for (int ki = ka; ki < kb; ki++) {
                 int row = (hs + ki * g->dh) * g->w;
                 for (int kj = ja; kj < jb; kj++) {
                     int at = row + ws + kj * g->dw;
-                    float v = x[at];
-                    if (best_at < 0 || v > best || (v != v && best == best)) {
-                        best = v;
-                        best_at = at;
-                    }
+                    max_update(x[at], at, &best, &best_at);
                 }
             }
             y[oh * g->ow + ow] = best;
@@ -57,23 +71,45 @@ static void maxpool_plane(const struct pool_geom *g, const float *x, float *y, i
     }
 }
 
-/* the common 2x2 stride-2 window without padding or dilation */
+/* The common 2x2 stride-2 window without padding or dilation, in two passes that vectorize:
+ * the larger of each vertical pair and where it sits, for a block of output rows; then the
+ * larger of each horizontal pair of those, over the whole block at once (rows are short: 13
+ * outputs in the CNN). A tie between the rows keeps the top one, between the columns the left
+ * one. */
+enum { POOL_2X2_BLOCK = 2048 };
+
+/* v[j] = the larger of r0[j] and r1[j] (NaN wins), at[j] = its position in the plane */
+static void pairs_down(const float *restrict r0, const float *restrict r1, int n, int32_t base,
+                       int32_t w, float *restrict v, int32_t *restrict at)
+{
+    for (int j = 0; j < n; j++) {
+        float a = r0[j], b = r1[j];
+        bool t = (b > a) | (b != b);
+        v[j] = t ? b : a;
+        at[j] = base + j + (t ? w : 0);
+    }
+}
+
 static void maxpool_plane_2x2(const struct pool_geom *g, const float *x, float *y, int32_t *idx)
 {
-    for (int oh = 0; oh < g->oh; oh++) {
-        const float *r0 = x + (size_t)2 * oh * g->w, *r1 = r0 + g->w;
-        int base = 2 * oh * g->w;
-        for (int ow = 0; ow < g->ow; ow++) {
-            int j = 2 * ow, at = base + j;
-            float best = r0[j];
-            if (r0[j + 1] > best || (r0[j + 1] != r0[j + 1] && best == best))
-                best = r0[j + 1], at = base + j + 1;
-            if (r1[j] > best || (r1[j] != r1[j] && best == best))
-                best = r1[j], at = base + g->w + j;
-            if (r1[j + 1] > best || (r1[j + 1] != r1[j + 1] && best == best))
-                best = r1[j + 1], at = base + g->w + j + 1;
-            y[oh * g->ow + ow] = best;
-            idx[oh * g->ow + ow] = at;
+    /* locals: the int32_t stores below could alias the struct's ints */
+    const int w = g->w, ow_n = g->ow, oh_n = g->oh, n2 = 2 * ow_n;
+    const int rows = nncw_imax(1, POOL_2X2_BLOCK / n2);
+    float v[POOL_2X2_BLOCK];
+    int32_t at[POOL_2X2_BLOCK];
+    for (int oh0 = 0; oh0 < oh_n; oh0 += rows) {
+        int nr = nncw_imin(rows, oh_n - oh0);
+        for (int r = 0; r < nr; r++) {
+            const float *r0 = x + (size_t)2 * (oh0 + r) * w;
+            pairs_down(r0, r0 + w, n2, 2 * (oh0 + r) * w, w, v + r * n2, at + r * n2);
+        }
+        float *yb = y + (size_t)oh0 * ow_n;
+        int32_t *ib = idx + (size_t)oh0 * ow_n;
+        for (int j = 0; j < nr * ow_n; j++) {
+            float a = v[2 * j], b = v[2 * j + 1];
+            bool t = (b > a) | (b != b);
+            yb[j] = t ? b : a;
+            ib[j] = t ? at[2 * j + 1] : at[2 * j];
         }
     }
 }
@@ -81,7 +117,8 @@ static void maxpool_plane_2x2(const struct pool_geom *g, const float *x, float *
 static bool is_plain_2x2(const struct pool_geom *g)
 {
     return g->kh == 2 && g->kw == 2 && g->sh == 2 && g->sw == 2 && g->dh == 1 && g->dw == 1 &&
-           g->pt == 0 && g->pl == 0 && 2 * g->oh <= g->h && 2 * g->ow <= g->w;
+           g->pt == 0 && g->pl == 0 && 2 * g->oh <= g->h && 2 * g->ow <= g->w &&
+           2 * g->ow <= POOL_2X2_BLOCK;
 }
 
 static void maxpool_forward_f32(const struct pool_geom *g, const float *x, float *y, int32_t *idx)
@@ -176,7 +213,7 @@ static enum nncw_status check_input(const char *op, const struct nncw_node *node
 {
     char s[96];
     if (x->dtype != NNCW_DTYPE_F32)
-        return NNCW_FAIL(NNCW_ERR_DTYPE, "%s '%s': input is %s, expected f32", op,
+        return NNCW_FAIL(NNCW_ERR_DTYPE, "%s '%s': input is %s, expected float32", op,
                          nncw_node_get_name(node), nncw_dtype_name(x->dtype));
     if (x->ndim < min_ndim || x->ndim > max_ndim)
         return NNCW_FAIL(x->ndim >= 3 ? NNCW_ERR_UNSUPPORTED : NNCW_ERR_SHAPE,
@@ -231,8 +268,12 @@ static enum nncw_status pool_geom_get(const char *op, const struct nncw_node *no
     bool ceil_mode = nncw_node_get_attr_int(node, "ceil_mode", 0) != 0;
     struct nncw_window_dim d[2];
     for (int i = 0; i < 2; i++) {
-        d[i] = (struct nncw_window_dim){.in = x->shape[2 + i], .k = ks[i], .stride = st[i],
-                                        .dil = dl[i], .pad_lo = pads[i], .pad_hi = pads[2 + i]};
+        d[i] = (struct nncw_window_dim){.in = x->shape[2 + i],
+                                        .k = ks[i],
+                                        .stride = st[i],
+                                        .dil = dl[i],
+                                        .pad_lo = pads[i],
+                                        .pad_hi = pads[2 + i]};
         if (!nncw_window_dim_resolve(&d[i], ap, ceil_mode) || d[i].out > INT_MAX / 4)
             return NNCW_FAIL(NNCW_ERR_SHAPE,
                              "%s '%s': %s: kernel %lld (dilation %lld) does not fit input %lld "
@@ -241,13 +282,23 @@ static enum nncw_status pool_geom_get(const char *op, const struct nncw_node *no
                              (long long)dl[i], (long long)d[i].in, (long long)d[i].pad_lo,
                              (long long)d[i].pad_hi);
     }
-    *g = (struct pool_geom){
-        .planes = x->shape[0] * x->shape[1], .h = (int)d[0].in, .w = (int)d[1].in,
-        .oh = (int)d[0].out, .ow = (int)d[1].out, .kh = (int)d[0].k, .kw = (int)d[1].k,
-        .sh = (int)d[0].stride, .sw = (int)d[1].stride, .dh = (int)d[0].dil,
-        .dw = (int)d[1].dil, .pt = (int)d[0].pad_lo, .pl = (int)d[1].pad_lo,
-        .pb = (int)d[0].pad_hi, .pr = (int)d[1].pad_hi,
-        .include_pad = nncw_node_get_attr_int(node, "count_include_pad", 0) != 0};
+    *g = (struct pool_geom){.planes = x->shape[0] * x->shape[1],
+                            .h = (int)d[0].in,
+                            .w = (int)d[1].in,
+                            .oh = (int)d[0].out,
+                            .ow = (int)d[1].out,
+                            .kh = (int)d[0].k,
+                            .kw = (int)d[1].k,
+                            .sh = (int)d[0].stride,
+                            .sw = (int)d[1].stride,
+                            .dh = (int)d[0].dil,
+                            .dw = (int)d[1].dil,
+                            .pt = (int)d[0].pad_lo,
+                            .pl = (int)d[1].pad_lo,
+                            .pb = (int)d[0].pad_hi,
+                            .pr = (int)d[1].pad_hi,
+                            .include_pad =
+                                nncw_node_get_attr_int(node, "count_include_pad", 0) != 0};
     return NNCW_OK;
 }
 

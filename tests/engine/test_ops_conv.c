@@ -2,6 +2,7 @@
 
 #include "core/alloc.h"
 #include "core/common.h"
+#include "graph/exec.h"
 #include "nncwt.h"
 #include "ops/conv.h"
 
@@ -41,8 +42,19 @@ static int out_size(int in, int k, int s, int d, int lo, int hi)
 static struct nncw_conv2d_geom geom_of(const struct conv_case *k)
 {
     return (struct nncw_conv2d_geom){
-        .n = k->n, .c = k->c, .h = k->h, .w = k->w, .m = k->m, .group = k->group, .kh = k->kh,
-        .kw = k->kw, .sh = k->sh, .sw = k->sw, .dh = k->dh, .dw = k->dw, .pt = k->pads[0],
+        .n = k->n,
+        .c = k->c,
+        .h = k->h,
+        .w = k->w,
+        .m = k->m,
+        .group = k->group,
+        .kh = k->kh,
+        .kw = k->kw,
+        .sh = k->sh,
+        .sw = k->sw,
+        .dh = k->dh,
+        .dw = k->dw,
+        .pt = k->pads[0],
         .pl = k->pads[1],
         .oh = out_size(k->h, k->kh, k->sh, k->dh, k->pads[0], k->pads[2]),
         .ow = out_size(k->w, k->kw, k->sw, k->dw, k->pads[1], k->pads[3])};
@@ -52,8 +64,7 @@ static struct nncw_conv2d_geom geom_of(const struct conv_case *k)
 static void make_inputs(const struct conv_case *k, struct nncw_tensor t[3], uint64_t seed)
 {
     nncwt_tensor_rand(&t[0], 4, (int64_t[]){k->n, k->c, k->h, k->w}, -1, 1, seed);
-    nncwt_tensor_rand(&t[1], 4, (int64_t[]){k->m, k->c / k->group, k->kh, k->kw}, -1, 1,
-                      seed + 1);
+    nncwt_tensor_rand(&t[1], 4, (int64_t[]){k->m, k->c / k->group, k->kh, k->kw}, -1, 1, seed + 1);
     if (k->bias)
         nncwt_tensor_rand(&t[2], 1, (int64_t[]){k->m}, -1, 1, seed + 2);
 }
@@ -76,19 +87,27 @@ static void ref_output(const struct conv_case *k, struct nncw_tensor t[3], struc
                                k->bias ? nncw_tensor_f32(&t[2]) : NULL, nncw_tensor_f32(y));
 }
 
-/* shapes covering the fast paths: chunks of several images (small planes), one image per
- * sgemm (planes >= 512 pixels), the 1x1 direct path, groups and depthwise */
+/* shapes covering the fast paths: chunks of several images, one image per sgemm (a batch of
+ * one), the 1x1 direct path (planes of >= 1024 pixels), index-map, whole-plane and row-by-row
+ * im2col, groups and depthwise */
 static const struct conv_case forward_cases[] = {
     {2, 3, 7, 9, 4, 3, 3, 1, 1, 1, 1, {0, 0, 0, 0}, 1, true, NULL, false},
     {3, 4, 8, 7, 6, 3, 2, 2, 1, 1, 1, {1, 0, 2, 1}, 2, false, NULL, false},
     {2, 6, 9, 9, 6, 3, 3, 2, 2, 1, 1, {1, 1, 1, 1}, 6, true, NULL, true},
     {2, 3, 11, 10, 5, 3, 3, 1, 2, 2, 3, {2, 3, 2, 3}, 1, true, NULL, false},
     {3, 5, 24, 25, 7, 1, 1, 1, 1, 1, 1, {0, 0, 0, 0}, 1, true, NULL, false},
+    {2, 3, 33, 32, 4, 1, 1, 1, 1, 1, 1, {0, 0, 0, 0}, 1, true, NULL, false},
+    {1, 3, 20, 21, 5, 3, 3, 1, 1, 1, 1, {1, 1, 1, 1}, 1, true, NULL, false},
     {5, 5, 6, 6, 4, 1, 1, 1, 1, 1, 1, {0, 0, 0, 0}, 1, false, NULL, false},
     {2, 4, 26, 23, 8, 3, 3, 1, 1, 1, 1, {1, 1, 1, 1}, 4, true, NULL, false},
     {2, 3, 8, 8, 4, 1, 1, 2, 2, 1, 1, {0, 0, 0, 0}, 1, false, NULL, false},
     {70, 2, 3, 3, 3, 2, 2, 1, 1, 1, 1, {0, 0, 0, 0}, 1, true, NULL, false},
     {1, 2, 5, 5, 2, 5, 5, 1, 1, 1, 1, {2, 2, 2, 2}, 1, true, NULL, false},
+    /* groups large enough for one sgemm per group */
+    {2, 8, 7, 6, 6, 3, 3, 1, 2, 1, 1, {1, 1, 1, 1}, 2, true, NULL, false},
+    /* depthwise: pads larger than the kernel, 5x5 with dilation, stride 2 */
+    {2, 3, 6, 7, 3, 2, 2, 1, 1, 1, 1, {3, 2, 3, 4}, 3, true, NULL, false},
+    {1, 4, 13, 12, 8, 5, 5, 2, 2, 2, 2, {4, 4, 4, 4}, 4, true, NULL, false},
 };
 
 START_TEST(test_conv_forward_matches_ref)
@@ -166,15 +185,15 @@ START_TEST(test_conv_auto_pad)
 }
 END_TEST
 
-/* the fast kernels on their own, with a batch large enough for several chunks */
+/* the fast kernels on their own, with a batch of several chunks (the last one partial) */
 START_TEST(test_conv_kernel_fast_matches_ref)
 {
-    struct conv_case k = {37, 3, 6, 5, 8, 3, 3, 1, 1, 1, 1, {1, 1, 1, 1}, 1, true, NULL, false};
+    struct conv_case k = {7, 3, 40, 40, 8, 3, 3, 1, 1, 1, 1, {1, 1, 1, 1}, 1, true, NULL, false};
     struct nncw_conv2d_geom g = geom_of(&k);
     struct nncw_tensor t[3], yref;
     make_inputs(&k, t, 21);
     ref_output(&k, t, &yref);
-    float *scratch = nncw_malloc(nncw_kernel_conv2d_f32_scratch(&g, false) * sizeof(float));
+    float *scratch = nncw_malloc(nncw_kernel_conv2d_f32_scratch(&g) * sizeof(float));
     float *y = nncw_malloc(nncw_tensor_nbytes(&yref));
     nncw_kernel_conv2d_f32(&g, nncw_tensor_f32(&t[0]), nncw_tensor_f32(&t[1]),
                            nncw_tensor_f32(&t[2]), y, scratch);
@@ -190,7 +209,15 @@ END_TEST
 /* col2im is the adjoint of im2col: <im2col(x), c> == <x, col2im(c)> */
 START_TEST(test_conv_col2im_is_adjoint)
 {
-    struct conv_case k = {3, 2, 7, 6, 1, 3, 2, 2, 1, 2, 1, {1, 2, 0, 1}, 1, false, NULL, false};
+    static const struct conv_case cases[] = {
+        /* row by row: stride 2 in height, width not kept */
+        {2, 2, 13, 12, 1, 3, 2, 2, 1, 2, 1, {1, 2, 0, 1}, 1, false, NULL, false},
+        /* stride 1 keeping the width: whole planes at once, clipped side columns */
+        {2, 2, 9, 10, 1, 3, 3, 1, 1, 1, 2, {1, 2, 0, 2}, 1, false, NULL, false},
+        /* a plane of at most 32 pixels: index maps */
+        {3, 2, 7, 6, 1, 3, 2, 2, 1, 2, 1, {1, 2, 0, 1}, 1, false, NULL, false},
+    };
+    struct conv_case k = cases[_i];
     struct nncw_conv2d_geom g = geom_of(&k);
     size_t rows = (size_t)g.c * g.kh * g.kw, cols = (size_t)g.n * g.oh * g.ow;
     struct nncw_tensor x, c, col, dx;
@@ -199,10 +226,10 @@ START_TEST(test_conv_col2im_is_adjoint)
     nncw_tensor_init(&col, NNCW_DTYPE_F32, 2, c.shape);
     nncw_tensor_init(&dx, NNCW_DTYPE_F32, 4, x.shape);
     nncw_kernel_im2col_f32(&g, nncw_tensor_f32(&x), g.n, nncw_tensor_f32(&col));
-    nncw_kernel_col2im_f32(&g, nncw_tensor_f32(&c), g.n, nncw_tensor_f32(&dx));
     double lhs = 0, rhs = 0;
     for (int64_t i = 0; i < nncw_tensor_numel(&c); i++)
         lhs += (double)nncw_tensor_f32(&col)[i] * nncw_tensor_f32(&c)[i];
+    nncw_kernel_col2im_f32(&g, nncw_tensor_f32(&c), g.n, nncw_tensor_f32(&dx));
     for (int64_t i = 0; i < nncw_tensor_numel(&x); i++)
         rhs += (double)nncw_tensor_f32(&x)[i] * nncw_tensor_f32(&dx)[i];
     ck_assert_double_eq_tol(lhs, rhs, 1e-3);
@@ -215,21 +242,35 @@ END_TEST
 
 static const struct conv_case grad_cases[] = {
     /* odd sizes, bias */
+    {2, 3, 9, 8, 4, 3, 3, 1, 1, 1, 1, {0, 0, 0, 0}, 1, true, NULL, false},
+    /* a tiny plane (index-map im2col) */
     {2, 3, 5, 7, 4, 3, 3, 1, 1, 1, 1, {0, 0, 0, 0}, 1, true, NULL, false},
     /* stride 2, asymmetric padding, no bias */
     {2, 2, 7, 6, 3, 3, 3, 2, 2, 1, 1, {1, 0, 2, 1}, 1, false, NULL, false},
     /* dilation */
     {1, 2, 8, 9, 3, 3, 2, 1, 2, 2, 3, {2, 1, 1, 2}, 1, true, NULL, false},
-    /* groups */
+    /* stride 1 keeping the width (whole-plane im2col), with dilation */
+    {1, 2, 7, 8, 3, 3, 3, 1, 1, 2, 2, {2, 2, 2, 2}, 1, true, NULL, false},
+    /* stride 1 keeping the width with asymmetric padding */
+    {2, 2, 6, 7, 2, 3, 3, 1, 1, 1, 1, {0, 2, 2, 0}, 1, false, NULL, false},
+    /* small groups (plain loops instead of sgemm) */
     {2, 4, 6, 5, 6, 3, 3, 1, 1, 1, 1, {1, 1, 1, 1}, 2, true, NULL, false},
+    /* groups large enough for one sgemm per group */
+    {2, 8, 5, 6, 6, 3, 3, 1, 1, 1, 1, {1, 0, 1, 0}, 2, true, NULL, false},
+    /* grouped 1x1 on a batch of one: direct path with small groups */
+    {1, 4, 24, 22, 4, 1, 1, 1, 1, 1, 1, {0, 0, 0, 0}, 4, true, NULL, false},
     /* depthwise, stride 2, kernel_shape inferred */
     {2, 3, 7, 7, 3, 3, 3, 2, 2, 1, 1, {1, 1, 1, 1}, 3, true, NULL, true},
     /* depthwise with channel multiplier 2 */
     {1, 2, 6, 6, 4, 3, 3, 1, 1, 1, 1, {1, 1, 1, 1}, 2, false, NULL, false},
-    /* 1x1 on a plane of >= 512 pixels: the direct path, one image per sgemm */
-    {2, 3, 23, 24, 2, 1, 1, 1, 1, 1, 1, {0, 0, 0, 0}, 1, true, NULL, false},
-    /* 3x3 on a >= 512-pixel plane: one image per sgemm through im2col */
-    {2, 2, 24, 23, 2, 3, 3, 1, 1, 1, 1, {1, 1, 1, 1}, 1, true, NULL, false},
+    /* depthwise with unequal strides (row loops), dilation, asymmetric pads */
+    {1, 3, 8, 7, 3, 3, 2, 2, 1, 2, 1, {1, 0, 2, 1}, 3, true, NULL, false},
+    /* depthwise stride 3 (three phases) with dilation */
+    {2, 2, 10, 11, 2, 3, 3, 3, 3, 2, 1, {2, 1, 0, 2}, 2, false, NULL, false},
+    /* 1x1 on a plane of >= 1024 pixels: the direct path, one image per sgemm */
+    {2, 3, 33, 32, 2, 1, 1, 1, 1, 1, 1, {0, 0, 0, 0}, 1, true, NULL, false},
+    /* 3x3 on a batch of one: one image per sgemm through im2col */
+    {1, 2, 24, 23, 2, 3, 3, 1, 1, 1, 1, {1, 1, 1, 1}, 1, true, NULL, false},
     /* 1x1 stride 2 (ResNet downsample) */
     {3, 4, 6, 6, 5, 1, 1, 2, 2, 1, 1, {0, 0, 0, 0}, 1, false, NULL, false},
     /* SAME_UPPER */
@@ -256,12 +297,14 @@ END_TEST
 /* only the weight trainable: the input gradient is skipped and the weight's is still right */
 START_TEST(test_conv_gradient_weight_only)
 {
-    cur = grad_cases[1];
+    cur = grad_cases[2];
     struct nncw_tensor t[3];
     make_inputs(&cur, t, 77);
-    struct nncwt_gradcheck spec = {
-        .op = NNCW_OP_CONV, .n_in = 2, .in = {&t[0], &t[1]}, .fixed = {true, false},
-        .attrs = conv_attrs};
+    struct nncwt_gradcheck spec = {.op = NNCW_OP_CONV,
+                                   .n_in = 2,
+                                   .in = {&t[0], &t[1]},
+                                   .fixed = {true, false},
+                                   .attrs = conv_attrs};
     nncwt_check_grad(&spec);
     free_inputs(&cur, t);
 }
@@ -280,8 +323,11 @@ static enum nncw_status infer_conv(const int64_t *xs, const int64_t *ws, const i
     for (int i = 0; i < n_in; i++) {
         struct nncw_tensor t;
         nncwt_assert_status(nncw_tensor_init(&t, NNCW_DTYPE_F32, ndims[i], shapes[i]), NNCW_OK);
-        nncwt_assert_status(nncw_graph_add_param(g, i == 0 ? "x" : i == 1 ? "w" : "b", &t, false,
-                                                 &ids[i]),
+        nncwt_assert_status(nncw_graph_add_param(g,
+                                                 i == 0   ? "x"
+                                                 : i == 1 ? "w"
+                                                          : "b",
+                                                 &t, false, &ids[i]),
                             NNCW_OK);
         nncw_tensor_fini(&t);
     }
@@ -298,8 +344,7 @@ static enum nncw_status infer_conv(const int64_t *xs, const int64_t *ws, const i
 
 static void assert_error_mentions(const char *what)
 {
-    ck_assert_msg(strstr(nncw_last_error(), "Net/conv1"), "no node name in: %s",
-                  nncw_last_error());
+    ck_assert_msg(strstr(nncw_last_error(), "Net/conv1"), "no node name in: %s", nncw_last_error());
     ck_assert_msg(strstr(nncw_last_error(), what), "'%s' not in: %s", what, nncw_last_error());
 }
 
@@ -379,6 +424,53 @@ START_TEST(test_conv_rejects_other_ranks)
 }
 END_TEST
 
+START_TEST(test_conv_rejects_non_f32)
+{
+    struct nncw_tensor x, w, y;
+    nncwt_tensor_rand(&x, 4, (int64_t[]){1, 2, 5, 5}, -1, 1, 1);
+    nncwt_assert_status(nncw_tensor_init(&w, NNCW_DTYPE_I32, 4, (int64_t[]){2, 2, 3, 3}), NNCW_OK);
+    const struct nncw_tensor *in[] = {&x, &w};
+    nncwt_assert_status(nncwt_run_op(NNCW_OP_CONV, 2, in, NULL, false, &y), NNCW_ERR_DTYPE);
+    ck_assert_ptr_nonnull(strstr(nncw_last_error(), "float32"));
+    nncw_tensor_fini(&x);
+    nncw_tensor_fini(&w);
+}
+END_TEST
+
+/* the scratch is allocated in the first forward: NNCW_ERR_NOMEM naming the node, and the
+ * next forward works */
+START_TEST(test_conv_out_of_memory)
+{
+    cur = forward_cases[0];
+    struct nncw_graph *g;
+    nncwt_assert_status(nncw_graph_new(&g), NNCW_OK);
+    struct nncw_tensor t[3];
+    make_inputs(&cur, t, 5);
+    int ids[3], y;
+    for (int i = 0; i < 3; i++) {
+        char name[] = {'p', (char)('0' + i), 0};
+        nncwt_assert_status(nncw_graph_add_param(g, name, &t[i], false, &ids[i]), NNCW_OK);
+    }
+    free_inputs(&cur, t);
+    struct nncw_node *n;
+    nncwt_assert_status(nncw_graph_add_node(g, NNCW_OP_CONV, "Net/conv1", 3, ids, 1, &y, &n),
+                        NNCW_OK);
+    conv_attrs(n);
+    nncwt_assert_status(nncw_graph_add_output(g, y), NNCW_OK);
+    struct nncw_exec *ex;
+    struct nncw_exec_options o = {.batch = 1};
+    nncwt_assert_status(nncw_exec_new(g, &o, &ex), NNCW_OK);
+    nncw_alloc_fail_after(1);
+    enum nncw_status s = nncw_exec_forward(ex);
+    nncw_alloc_fail_after(0);
+    nncwt_assert_status(s, NNCW_ERR_NOMEM);
+    assert_error_mentions("scratch");
+    nncwt_assert_status(nncw_exec_forward(ex), NNCW_OK);
+    nncw_exec_free(ex);
+    nncw_graph_free(g);
+}
+END_TEST
+
 static Suite *ops_conv_suite(void)
 {
     Suite *s = suite_create("ops_conv");
@@ -387,7 +479,7 @@ static Suite *ops_conv_suite(void)
     tcase_add_test(tc, test_conv_forward_hand_computed);
     tcase_add_loop_test(tc, test_conv_auto_pad, 0, 3);
     tcase_add_test(tc, test_conv_kernel_fast_matches_ref);
-    tcase_add_test(tc, test_conv_col2im_is_adjoint);
+    tcase_add_loop_test(tc, test_conv_col2im_is_adjoint, 0, 3);
     suite_add_tcase(s, tc);
     tc = tcase_create("gradients");
     tcase_set_timeout(tc, 120);
@@ -397,6 +489,8 @@ static Suite *ops_conv_suite(void)
     tc = tcase_create("errors");
     tcase_add_test(tc, test_conv_errors_name_node_and_shapes);
     tcase_add_test(tc, test_conv_rejects_other_ranks);
+    tcase_add_test(tc, test_conv_rejects_non_f32);
+    tcase_add_test(tc, test_conv_out_of_memory);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -25,14 +25,14 @@ static void gemm_attrs(struct nncw_node *n)
 
 static const struct gemm_case gemm_cases[] = {
     {3, 4, 5, false, false, 1.0f, 1.0f, -1, {0}},
-    {3, 4, 5, true, false, 0.5f, 2.0f, 1, {4}},        /* C [N] */
-    {4, 3, 6, false, true, 1.5f, -1.0f, 2, {1, 3}},    /* C [1, N] */
-    {5, 2, 3, true, true, -2.0f, 0.5f, 2, {5, 1}},     /* C [M, 1] */
-    {2, 7, 3, false, true, 1.0f, 1.0f, 2, {2, 7}},     /* C [M, N] */
-    {3, 3, 4, true, false, 1.0f, 3.0f, 0, {0}},        /* scalar C */
-    {4, 5, 2, false, false, 1.0f, 0.25f, 1, {1}},      /* C [1] */
-    {6, 4, 3, false, false, 2.0f, 0.0f, 2, {6, 4}},    /* beta 0: C ignored */
-    {1, 10, 16, false, true, 1.0f, 1.0f, 1, {10}},     /* a Linear layer, one sample */
+    {3, 4, 5, true, false, 0.5f, 2.0f, 1, {4}},     /* C [N] */
+    {4, 3, 6, false, true, 1.5f, -1.0f, 2, {1, 3}}, /* C [1, N] */
+    {5, 2, 3, true, true, -2.0f, 0.5f, 2, {5, 1}},  /* C [M, 1] */
+    {2, 7, 3, false, true, 1.0f, 1.0f, 2, {2, 7}},  /* C [M, N] */
+    {3, 3, 4, true, false, 1.0f, 3.0f, 0, {0}},     /* scalar C */
+    {4, 5, 2, false, false, 1.0f, 0.25f, 1, {1}},   /* C [1] */
+    {6, 4, 3, false, false, 2.0f, 0.0f, 2, {6, 4}}, /* beta 0: C ignored */
+    {1, 10, 16, false, true, 1.0f, 1.0f, 1, {10}},  /* a Linear layer, one sample */
 };
 
 static void make_gemm_inputs(const struct gemm_case *k, struct nncw_tensor t[3], uint64_t seed)
@@ -136,16 +136,16 @@ struct matmul_case {
 
 static const struct matmul_case matmul_cases[] = {
     {2, 2, {3, 4}, {4, 5}},
-    {1, 2, {4}, {4, 3}},                      /* vector @ matrix */
-    {2, 1, {3, 4}, {4}},                      /* matrix @ vector */
-    {1, 1, {6}, {6}},                         /* dot product: a scalar */
-    {3, 2, {2, 3, 4}, {4, 5}},                /* batch folds into M */
-    {2, 3, {3, 4}, {2, 4, 5}},                /* matrix broadcast over B's batch */
-    {4, 3, {2, 1, 3, 4}, {3, 4, 2}},          /* [2,1] x [3] batch broadcast */
-    {3, 3, {1, 2, 3}, {4, 3, 2}},             /* size-1 batch broadcast */
-    {3, 1, {2, 3, 4}, {4}},                   /* batched matrix @ vector */
-    {1, 3, {4}, {2, 4, 3}},                   /* vector @ batched matrix */
-    {4, 4, {2, 3, 2, 5}, {2, 3, 5, 2}},       /* equal batches */
+    {1, 2, {4}, {4, 3}},                /* vector @ matrix */
+    {2, 1, {3, 4}, {4}},                /* matrix @ vector */
+    {1, 1, {6}, {6}},                   /* dot product: a scalar */
+    {3, 2, {2, 3, 4}, {4, 5}},          /* batch folds into M */
+    {2, 3, {3, 4}, {2, 4, 5}},          /* matrix broadcast over B's batch */
+    {4, 3, {2, 1, 3, 4}, {3, 4, 2}},    /* [2,1] x [3] batch broadcast */
+    {3, 3, {1, 2, 3}, {4, 3, 2}},       /* size-1 batch broadcast */
+    {3, 1, {2, 3, 4}, {4}},             /* batched matrix @ vector */
+    {1, 3, {4}, {2, 4, 3}},             /* vector @ batched matrix */
+    {4, 4, {2, 3, 2, 5}, {2, 3, 5, 2}}, /* equal batches */
 };
 
 /* numpy's definition, elementwise */
@@ -213,8 +213,9 @@ START_TEST(test_matmul_output_shapes)
         int ndim;
         int64_t shape[4];
     } want[] = {
-        {2, {3, 5}}, {1, {3}}, {1, {3}}, {0, {0}}, {3, {2, 3, 5}}, {3, {2, 3, 5}},
-        {4, {2, 3, 3, 2}}, {3, {4, 2, 2}}, {2, {2, 3}}, {2, {2, 3}}, {4, {2, 3, 2, 2}},
+        {2, {3, 5}},    {1, {3}},       {1, {3}},          {0, {0}},
+        {3, {2, 3, 5}}, {3, {2, 3, 5}}, {4, {2, 3, 3, 2}}, {3, {4, 2, 2}},
+        {2, {2, 3}},    {2, {2, 3}},    {4, {2, 3, 2, 2}},
     };
     _Static_assert(NNCW_ARRAY_LEN(want) == NNCW_ARRAY_LEN(matmul_cases), "one per case");
     const struct matmul_case *k = &matmul_cases[_i];
@@ -291,9 +292,9 @@ START_TEST(test_gemm_errors_name_node_and_shapes)
                                  (const int64_t *[]){a, bt, c_bad}, attrs_trans_b),
                         NNCW_ERR_SHAPE);
     assert_error_is("gemm 'Net/fc1': C [2, 3] does not broadcast to [4, 3]");
-    nncwt_assert_status(infer_op(NNCW_OP_GEMM, 2, (int[]){3, 2}, (const int64_t *[]){a3, bt},
-                                 attrs_trans_b),
-                        NNCW_ERR_SHAPE);
+    nncwt_assert_status(
+        infer_op(NNCW_OP_GEMM, 2, (int[]){3, 2}, (const int64_t *[]){a3, bt}, attrs_trans_b),
+        NNCW_ERR_SHAPE);
     assert_error_is("gemm 'Net/fc1': A [2, 4, 8] and B [3, 8] must be non-empty matrices");
 }
 END_TEST
@@ -301,14 +302,28 @@ END_TEST
 START_TEST(test_matmul_errors_name_node_and_shapes)
 {
     int64_t a[] = {2, 4, 8}, b[] = {3, 8, 5}, b2[] = {2, 7, 5};
-    nncwt_assert_status(infer_op(NNCW_OP_MATMUL, 2, (int[]){3, 3}, (const int64_t *[]){a, b},
-                                 NULL),
+    nncwt_assert_status(infer_op(NNCW_OP_MATMUL, 2, (int[]){3, 3}, (const int64_t *[]){a, b}, NULL),
                         NNCW_ERR_SHAPE);
     assert_error_is("matmul 'Net/fc1': [2, 4, 8] @ [3, 8, 5]: batch dimensions do not broadcast");
-    nncwt_assert_status(infer_op(NNCW_OP_MATMUL, 2, (int[]){3, 3}, (const int64_t *[]){a, b2},
-                                 NULL),
-                        NNCW_ERR_SHAPE);
+    nncwt_assert_status(
+        infer_op(NNCW_OP_MATMUL, 2, (int[]){3, 3}, (const int64_t *[]){a, b2}, NULL),
+        NNCW_ERR_SHAPE);
     assert_error_is("matmul 'Net/fc1': [2, 4, 8] @ [2, 7, 5]: inner dimensions 8 and 7 differ");
+}
+END_TEST
+
+START_TEST(test_gemm_matmul_reject_non_f32)
+{
+    struct nncw_tensor a, b, y;
+    nncwt_tensor_rand(&a, 2, (int64_t[]){2, 3}, -1, 1, 1);
+    nncwt_assert_status(nncw_tensor_init(&b, NNCW_DTYPE_I64, 2, (int64_t[]){3, 2}), NNCW_OK);
+    const struct nncw_tensor *in[] = {&a, &b};
+    nncwt_assert_status(nncwt_run_op(NNCW_OP_GEMM, 2, in, NULL, false, &y), NNCW_ERR_DTYPE);
+    ck_assert_ptr_nonnull(strstr(nncw_last_error(), "gemm"));
+    nncwt_assert_status(nncwt_run_op(NNCW_OP_MATMUL, 2, in, NULL, false, &y), NNCW_ERR_DTYPE);
+    ck_assert_ptr_nonnull(strstr(nncw_last_error(), "matmul"));
+    nncw_tensor_fini(&a);
+    nncw_tensor_fini(&b);
 }
 END_TEST
 
@@ -321,14 +336,14 @@ static Suite *ops_gemm_suite(void)
     tcase_add_loop_test(tc, test_gemm_gradients, 0, (int)NNCW_ARRAY_LEN(gemm_cases));
     suite_add_tcase(s, tc);
     tc = tcase_create("matmul");
-    tcase_add_loop_test(tc, test_matmul_forward_matches_ref, 0,
-                        (int)NNCW_ARRAY_LEN(matmul_cases));
+    tcase_add_loop_test(tc, test_matmul_forward_matches_ref, 0, (int)NNCW_ARRAY_LEN(matmul_cases));
     tcase_add_loop_test(tc, test_matmul_output_shapes, 0, (int)NNCW_ARRAY_LEN(matmul_cases));
     tcase_add_loop_test(tc, test_matmul_gradients, 0, (int)NNCW_ARRAY_LEN(matmul_cases));
     suite_add_tcase(s, tc);
     tc = tcase_create("errors");
     tcase_add_test(tc, test_gemm_errors_name_node_and_shapes);
     tcase_add_test(tc, test_matmul_errors_name_node_and_shapes);
+    tcase_add_test(tc, test_gemm_matmul_reject_non_f32);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,8 +1,10 @@
 #include <math.h>
 #include <string.h>
 
+#include "core/alloc.h"
 #include "core/common.h"
 #include "core/rng.h"
+#include "graph/exec.h"
 #include "nncwt.h"
 
 /* One pooling configuration; the attribute callback reads the current one (Check forks per
@@ -103,6 +105,8 @@ static const struct pool_case ref_cases[] = {
     {1, 2, 5, 5, 2, 2, 2, 2, 1, 1, {1, 1, 1, 1}, true, true, NULL},
     {3, 1, 8, 9, 3, 3, 1, 1, 1, 1, {0, 2, 1, 0}, false, false, NULL},
     {1, 2, 11, 10, 3, 3, 3, 2, 1, 2, {1, 1, 0, 1}, true, false, NULL},
+    /* 2x2 fast path over several row blocks, odd width */
+    {1, 1, 130, 131, 2, 2, 2, 2, 1, 1, {0, 0, 0, 0}, false, false, NULL},
 };
 
 static void check_against_ref(enum nncw_op op, int i)
@@ -190,8 +194,8 @@ START_TEST(test_pool_output_shapes)
     ck_assert_int_eq(y.shape[2], 3);
     nncw_tensor_fini(&y);
     /* SAME_UPPER: ceil(5 / 2) */
-    cur = (struct pool_case){1, 1, 5, 5, 3, 3, 2, 2, 1, 1, {0, 0, 0, 0}, false, false,
-                             "SAME_UPPER"};
+    cur =
+        (struct pool_case){1, 1, 5, 5, 3, 3, 2, 2, 1, 1, {0, 0, 0, 0}, false, false, "SAME_UPPER"};
     nncwt_assert_status(nncwt_run_op(NNCW_OP_MAXPOOL, 1, in, pool_attrs, false, &y), NNCW_OK);
     ck_assert_int_eq(y.shape[2], 3);
     ck_assert_int_eq(y.shape[3], 3);
@@ -297,8 +301,7 @@ static enum nncw_status infer_pool(enum nncw_op op, int ndim, const int64_t *sha
 
 static void assert_error_mentions(const char *what)
 {
-    ck_assert_msg(strstr(nncw_last_error(), "Net/pool1"), "no node name in: %s",
-                  nncw_last_error());
+    ck_assert_msg(strstr(nncw_last_error(), "Net/pool1"), "no node name in: %s", nncw_last_error());
     ck_assert_msg(strstr(nncw_last_error(), what), "'%s' not in: %s", what, nncw_last_error());
 }
 
@@ -327,8 +330,7 @@ START_TEST(test_pool_errors_name_node)
                         NNCW_ERR_INVALID_ARG);
     assert_error_mentions("'SAME'");
 
-    nncwt_assert_status(infer_pool(NNCW_OP_MAXPOOL, 4, x4, attrs_kernel_3d),
-                        NNCW_ERR_INVALID_ARG);
+    nncwt_assert_status(infer_pool(NNCW_OP_MAXPOOL, 4, x4, attrs_kernel_3d), NNCW_ERR_INVALID_ARG);
     assert_error_mentions("kernel_shape has 3 values");
 
     cur.kh = 2;
@@ -338,6 +340,52 @@ START_TEST(test_pool_errors_name_node)
     int64_t x2[] = {2, 4};
     nncwt_assert_status(infer_pool(NNCW_OP_GLOBALAVGPOOL, 2, x2, NULL), NNCW_ERR_SHAPE);
     assert_error_mentions("[2, 4]");
+}
+END_TEST
+
+START_TEST(test_pool_rejects_non_f32)
+{
+    struct nncw_tensor x, y;
+    nncwt_assert_status(nncw_tensor_init(&x, NNCW_DTYPE_U8, 4, (int64_t[]){1, 1, 4, 4}), NNCW_OK);
+    const struct nncw_tensor *in[] = {&x};
+    cur = (struct pool_case){1, 1, 4, 4, 2, 2, 2, 2, 1, 1, {0, 0, 0, 0}, false, false, NULL};
+    nncwt_assert_status(nncwt_run_op(NNCW_OP_MAXPOOL, 1, in, pool_attrs, false, &y),
+                        NNCW_ERR_DTYPE);
+    ck_assert_ptr_nonnull(strstr(nncw_last_error(), "uint8"));
+    nncwt_assert_status(nncwt_run_op(NNCW_OP_GLOBALAVGPOOL, 1, in, NULL, false, &y),
+                        NNCW_ERR_DTYPE);
+    nncw_tensor_fini(&x);
+}
+END_TEST
+
+/* max pooling allocates its index buffer in the first forward: NNCW_ERR_NOMEM naming the
+ * node, and the next forward works */
+START_TEST(test_maxpool_out_of_memory)
+{
+    cur = ref_cases[2];
+    struct nncw_graph *g;
+    nncwt_assert_status(nncw_graph_new(&g), NNCW_OK);
+    struct nncw_tensor t;
+    int x, y;
+    distinct_tensor(&t, (int64_t[]){cur.n, cur.c, cur.h, cur.w}, 8);
+    nncwt_assert_status(nncw_graph_add_param(g, "x", &t, false, &x), NNCW_OK);
+    nncw_tensor_fini(&t);
+    struct nncw_node *n;
+    nncwt_assert_status(nncw_graph_add_node(g, NNCW_OP_MAXPOOL, "Net/pool1", 1, &x, 1, &y, &n),
+                        NNCW_OK);
+    pool_attrs(n);
+    nncwt_assert_status(nncw_graph_add_output(g, y), NNCW_OK);
+    struct nncw_exec *ex;
+    struct nncw_exec_options o = {.batch = 1};
+    nncwt_assert_status(nncw_exec_new(g, &o, &ex), NNCW_OK);
+    nncw_alloc_fail_after(1);
+    enum nncw_status s = nncw_exec_forward(ex);
+    nncw_alloc_fail_after(0);
+    nncwt_assert_status(s, NNCW_ERR_NOMEM);
+    assert_error_mentions("indices");
+    nncwt_assert_status(nncw_exec_forward(ex), NNCW_OK);
+    nncw_exec_free(ex);
+    nncw_graph_free(g);
 }
 END_TEST
 
@@ -359,6 +407,8 @@ static Suite *ops_pool_suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("errors");
     tcase_add_test(tc, test_pool_errors_name_node);
+    tcase_add_test(tc, test_pool_rejects_non_f32);
+    tcase_add_test(tc, test_maxpool_out_of_memory);
     suite_add_tcase(s, tc);
     return s;
 }
