@@ -4,3 +4,7 @@
 
 int app_cmd_train(int argc, char **argv);
 int app_cmd_models(int argc, char **argv);
+int app_cmd_info(int argc, char **argv);
+int app_cmd_eval(int argc, char **argv);
+int app_cmd_run(int argc, char **argv);
+int app_cmd_repl(int argc, char **argv);

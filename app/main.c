@@ -14,6 +14,10 @@ static const char usage[] =
     "commands:\n"
     "  train      train a built-in model on a data set (default: the CNN on Fashion-MNIST)\n"
     "  models     list the built-in models\n"
+    "  info       describe an ONNX model: nncw info MODEL.onnx\n"
+    "  eval       run an ONNX model on TensorProto files (ONNX test data format)\n"
+    "  run        run a Lua script: nncw run SCRIPT.lua [args...]\n"
+    "  repl       an interactive Lua prompt with the nncw module\n"
     "  version    print the version\n"
     "\n"
     "'nncw <command> --help' explains a command's options.\n";
@@ -39,6 +43,14 @@ int main(int argc, char **argv)
         return app_cmd_train(argc - 1, argv + 1);
     if (!strcmp(cmd, "models"))
         return app_cmd_models(argc - 1, argv + 1);
+    if (!strcmp(cmd, "info"))
+        return app_cmd_info(argc - 1, argv + 1);
+    if (!strcmp(cmd, "eval"))
+        return app_cmd_eval(argc - 1, argv + 1);
+    if (!strcmp(cmd, "run"))
+        return app_cmd_run(argc - 1, argv + 1);
+    if (!strcmp(cmd, "repl"))
+        return app_cmd_repl(argc - 1, argv + 1);
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
         printf("nncw %s\n", NNCW_VERSION);
         return 0;

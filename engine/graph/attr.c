@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/common.h"
 
 static void attr_clear(struct nncw_attr *a)
 {
@@ -135,8 +136,8 @@ int64_t nncw_node_get_attr_int(const struct nncw_node *n, const char *name, int6
         return def;
     if (a->type == ATTR_INT)
         return a->u.i;
-    if (a->type == ATTR_FLOAT)
-        return (int64_t)a->u.f;
+    if (a->type == ATTR_FLOAT) /* a float out of int64's range (a hostile file) is no int */
+        return a->u.f > -9.2e18f && a->u.f < 9.2e18f ? (int64_t)a->u.f : def;
     return def;
 }
 
@@ -175,4 +176,32 @@ const char *nncw_node_get_attr_string(const struct nncw_node *n, const char *nam
 {
     const struct nncw_attr *a = find(n, name);
     return a && a->type == ATTR_STRING ? a->u.s : def;
+}
+
+int nncw_node_count_attrs(const struct nncw_node *n)
+{
+    return n->n_attrs;
+}
+
+const char *nncw_node_get_attr_name(const struct nncw_node *n, int i)
+{
+    NNCW_ASSERT(i >= 0 && i < n->n_attrs);
+    return n->attrs[i].name;
+}
+
+enum nncw_attr_type nncw_node_get_attr_type(const struct nncw_node *n, int i)
+{
+    NNCW_ASSERT(i >= 0 && i < n->n_attrs);
+    switch (n->attrs[i].type) {
+    case ATTR_INT:
+        return NNCW_ATTR_INT;
+    case ATTR_FLOAT:
+        return NNCW_ATTR_FLOAT;
+    case ATTR_INTS:
+        return NNCW_ATTR_INTS;
+    case ATTR_FLOATS:
+        return NNCW_ATTR_FLOATS;
+    default:
+        return NNCW_ATTR_STRING;
+    }
 }

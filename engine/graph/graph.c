@@ -223,6 +223,23 @@ enum nncw_status nncw_graph_add_output(struct nncw_graph *g, int value_id)
     return NNCW_OK;
 }
 
+enum nncw_status nncw_graph_set_value_name(struct nncw_graph *g, int id, const char *name)
+{
+    if (id < 0 || id >= g->n_values)
+        return NNCW_FAIL(NNCW_ERR_INVALID_ARG, "graph: no value %d to rename", id);
+    if (strcmp(g->values[id].name, name) == 0)
+        return NNCW_OK;
+    if (value_name_taken(g, name))
+        return NNCW_FAIL(NNCW_ERR_INVALID_ARG, "graph: cannot rename '%s' to '%s': name already used",
+                         g->values[id].name, name);
+    char *dup = nncw_strdup(name);
+    if (!dup)
+        return NNCW_FAIL(NNCW_ERR_NOMEM, "graph: out of memory renaming '%s'", name);
+    nncw_free(g->values[id].name);
+    g->values[id].name = dup;
+    return NNCW_OK;
+}
+
 enum nncw_op nncw_node_get_op(const struct nncw_node *n)
 {
     return n->op;
@@ -301,6 +318,12 @@ bool nncw_graph_is_trainable(const struct nncw_graph *g, int id)
 {
     NNCW_ASSERT(id >= 0 && id < g->n_values);
     return g->values[id].trainable;
+}
+
+bool nncw_graph_has_dynamic_batch(const struct nncw_graph *g, int id)
+{
+    NNCW_ASSERT(id >= 0 && id < g->n_values);
+    return g->values[id].dynamic_batch;
 }
 
 struct nncw_node *nncw_graph_get_producer(const struct nncw_graph *g, int id)

@@ -30,6 +30,16 @@
 struct nncw_graph;
 struct nncw_node;
 
+/* the type of a node attribute (ONNX's INT, FLOAT, INTS, FLOATS, STRING) */
+enum nncw_attr_type {
+    NNCW_ATTR_INT,
+    NNCW_ATTR_FLOAT,
+    NNCW_ATTR_INTS,
+    NNCW_ATTR_FLOATS,
+    NNCW_ATTR_STRING,
+    NNCW_ATTR_TYPE_COUNT
+};
+
 enum nncw_value_kind {
     NNCW_VALUE_INPUT,
     NNCW_VALUE_PARAM, /* weights and buffers (running statistics); trainable or not */
@@ -55,6 +65,9 @@ enum nncw_status nncw_graph_add_node(struct nncw_graph *g, enum nncw_op op, cons
                                      int n_in, const int *in_ids, int n_out, int *out_ids,
                                      struct nncw_node **out_node);
 enum nncw_status nncw_graph_add_output(struct nncw_graph *g, int value_id);
+/* renames a value (ONNX import keeps the file's tensor names); NNCW_ERR_INVALID_ARG if another
+ * value has the name */
+enum nncw_status nncw_graph_set_value_name(struct nncw_graph *g, int id, const char *name);
 
 /* attributes (ONNX names); setting an existing name replaces it */
 enum nncw_status nncw_node_set_attr_int(struct nncw_node *n, const char *name, int64_t v);
@@ -81,6 +94,10 @@ int nncw_node_get_attr_ints(const struct nncw_node *n, const char *name, const i
 int nncw_node_get_attr_floats(const struct nncw_node *n, const char *name, const float **out);
 const char *nncw_node_get_attr_string(const struct nncw_node *n, const char *name,
                                       const char *def);
+/* attributes by position, in the order they were first set (export walks them) */
+int nncw_node_count_attrs(const struct nncw_node *n);
+const char *nncw_node_get_attr_name(const struct nncw_node *n, int i);
+enum nncw_attr_type nncw_node_get_attr_type(const struct nncw_node *n, int i);
 
 /* ---- graph queries ---- */
 int nncw_graph_count_nodes(const struct nncw_graph *g);
@@ -94,6 +111,8 @@ struct nncw_tensor *nncw_graph_get_value_tensor(const struct nncw_graph *g, int 
 /* gradient of a trainable parameter (NULL before nncw_graph_alloc_grads or if frozen) */
 struct nncw_tensor *nncw_graph_get_value_grad(const struct nncw_graph *g, int id);
 bool nncw_graph_is_trainable(const struct nncw_graph *g, int id);
+/* whether an input's first dimension is the symbolic batch (-1 when it was added) */
+bool nncw_graph_has_dynamic_batch(const struct nncw_graph *g, int id);
 /* the node producing an activation, NULL otherwise */
 struct nncw_node *nncw_graph_get_producer(const struct nncw_graph *g, int id);
 int nncw_graph_count_inputs(const struct nncw_graph *g);
@@ -118,6 +137,11 @@ enum nncw_status nncw_scope_matches(const char *pattern, const char *name, bool 
 enum nncw_status nncw_graph_topo_order(struct nncw_graph *g, const int **order);
 /* infers the shape of every activation for the given batch size (replacing -1 dims) */
 enum nncw_status nncw_graph_infer_shapes(struct nncw_graph *g, int64_t batch);
+/* the work of one forward pass at this batch size (runs shape inference): multiply-accumulates
+ * of Conv, ConvTranspose, Gemm and MatMul, and FLOPs (a multiply-add is 2, any other op 1 per
+ * output element) */
+enum nncw_status nncw_graph_count_flops(struct nncw_graph *g, int64_t batch, int64_t *macs,
+                                        int64_t *flops);
 /* allocates (zeroed) gradient tensors for trainable parameters; idempotent */
 enum nncw_status nncw_graph_alloc_grads(struct nncw_graph *g);
 void nncw_graph_zero_grads(struct nncw_graph *g);

@@ -8,7 +8,7 @@
 ** executor's generator, and scaled by 1 / (1 - ratio); the mask is kept per node for backward.
 ** Otherwise it is the identity and the mask is all ones. ratio 1 drops everything (as PyTorch).
 **
-** ONNX's mask is a bool tensor; nncw has no bool dtype, so it is u8 holding 0 or 1.
+** The mask is a bool tensor (one byte, 0 or 1), as in ONNX.
 */
 #include <string.h>
 
@@ -23,6 +23,7 @@ static double scalar_value(const struct nncw_tensor *t)
     case NNCW_DTYPE_I8:
         return ((const int8_t *)t->data)[0];
     case NNCW_DTYPE_U8:
+    case NNCW_DTYPE_BOOL:
         return ((const uint8_t *)t->data)[0];
     case NNCW_DTYPE_I32:
         return (double)((const int32_t *)t->data)[0];
@@ -65,7 +66,7 @@ static enum nncw_status dropout_infer(const struct nncw_node *node,
     else if (n_in < 2 || !in[1])
         NNCW_TRY(check_ratio(node, nncw_node_get_attr_float(node, "ratio", 0.5f)));
     nncw_tensor_init_borrowed(&out[0], NNCW_DTYPE_F32, x->ndim, x->shape, NULL);
-    nncw_tensor_init_borrowed(&out[1], NNCW_DTYPE_U8, x->ndim, x->shape, NULL);
+    nncw_tensor_init_borrowed(&out[1], NNCW_DTYPE_BOOL, x->ndim, x->shape, NULL);
     return NNCW_OK;
 }
 

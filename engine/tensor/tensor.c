@@ -12,7 +12,7 @@ static const struct {
 } dtype_info[] = {
     [NNCW_DTYPE_F32] = {"float32", 4}, [NNCW_DTYPE_I8] = {"int8", 1},
     [NNCW_DTYPE_U8] = {"uint8", 1},    [NNCW_DTYPE_I32] = {"int32", 4},
-    [NNCW_DTYPE_I64] = {"int64", 8},
+    [NNCW_DTYPE_I64] = {"int64", 8},  [NNCW_DTYPE_BOOL] = {"bool", 1},
 };
 _Static_assert(NNCW_ARRAY_LEN(dtype_info) == NNCW_DTYPE_COUNT, "dtype_info out of date");
 
@@ -77,7 +77,8 @@ static void set_shape(struct nncw_tensor *t, enum nncw_dtype dt, int ndim, const
     for (int i = ndim - 1; i >= 0; i--) {
         t->shape[i] = shape[i];
         t->strides[i] = stride;
-        stride *= shape[i];
+        /* unsigned: a shape too large for int64 (refused by numel) must not be UB here */
+        stride = (int64_t)((uint64_t)stride * (uint64_t)shape[i]);
     }
 }
 

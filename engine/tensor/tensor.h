@@ -30,6 +30,7 @@ enum nncw_dtype {
     NNCW_DTYPE_U8,
     NNCW_DTYPE_I32,
     NNCW_DTYPE_I64,
+    NNCW_DTYPE_BOOL, /* one byte, 0 or 1 (ONNX bool) */
     NNCW_DTYPE_COUNT
 };
 

@@ -65,7 +65,7 @@ START_TEST(test_eval_is_identity_with_all_ones_mask)
     nncwt_assert_status(opnet_forward(&b), NNCW_OK);
     nncwt_assert_tensor_near(nncw_exec_get_output(b.ex, 0), &x, 0, 0);
     const struct nncw_tensor *mask = nncw_exec_get_output(b.ex, 1);
-    ck_assert_int_eq(mask->dtype, NNCW_DTYPE_U8);
+    ck_assert_int_eq(mask->dtype, NNCW_DTYPE_BOOL);
     for (int i = 0; i < 15; i++)
         ck_assert_int_eq(((const uint8_t *)mask->data)[i], 1);
     opnet_free(&b);

@@ -1,0 +1,142 @@
+-- Graph and Node inspection: scopes, ops, attributes, shapes, parameters, FLOPs, search,
+-- producers/consumers, parameters as tensors, forward, summary.
+local H = dofile(arg[0]:match("^(.*/)") .. "helpers.lua")
+local m = nncw.zoo.cnn{seed = 1}
+
+H.test("tostring, #, nodes", function()
+   H.eq(tostring(m), "Graph 'CNN': 10 nodes, 225034 parameters, [1, 1, 28, 28] -> [1, 10]")
+   H.eq(#m, 10)
+   local nodes = m:nodes()
+   H.eq(#nodes, 10)
+   H.eq(nodes[1].scope, "CNN/conv1")
+   H.eq(nodes[10].op, "Gemm")
+   H.eq(nodes[4].index, 4)
+end)
+
+H.test("node by exact scope; a missing scope is an error naming it", function()
+   local n = m:node("CNN/conv1")
+   H.eq(n.op, "Conv")
+   H.raises("nncw.Graph:node: not found: no node with scope 'CNN/conv9'", m.node, m, "CNN/conv9")
+   H.raises("nncw.Graph:node: argument 'scope' must be a string, got nil", m.node, m)
+end)
+
+H.test("find by exact scope and by {re}", function()
+   H.eq(#m:find("CNN/relu2"), 1)
+   local convs = m:find("{re}conv[0-9]$")
+   H.eq(#convs, 2)
+   H.eq(convs[2].scope, "CNN/conv2")
+   H.eq(#m:find("{re}^Nothing"), 0)
+   H.raises("nncw.Graph:find: parse error: scope pattern '{re}(': ", m.find, m, "{re}(")
+   H.raises("argument 'pattern' must be a string", m.find, m, 3)
+end)
+
+H.test("node attributes, shapes, parameters, FLOPs", function()
+   local n = m:node("CNN/conv1")
+   H.same(n.attrs.kernel_shape, {3, 3})
+   H.same(n.attrs.pads, {0, 0, 0, 0})
+   H.eq(n.attrs.group, 1)
+   H.same(n.input_shapes[1], {1, 1, 28, 28})
+   H.same(n.input_shapes[2], {32, 1, 3, 3})
+   H.same(n.output_shapes[1], {1, 32, 26, 26})
+   H.eq(n.inputs[2].kind, "param")
+   H.eq(n.inputs[2].name, "conv1.weight")
+   assert(n.inputs[2].trainable)
+   H.eq(n.inputs[1].kind, "input")
+   H.eq(n.outputs[1].kind, "activation")
+   H.eq(n.params, 320)
+   -- 1*3*3 multiply-accumulates per output, 32*26*26 outputs, two FLOPs each
+   H.eq(n.macs, 9 * 32 * 26 * 26)
+   H.eq(n.flops, 2 * 9 * 32 * 26 * 26)
+   H.eq(m:node("CNN/relu1").flops, 32 * 26 * 26)
+   H.eq(m:node("CNN/relu1").macs, 0)
+   H.eq(m:node("CNN/pool1").flops, 32 * 13 * 13)
+   H.eq(m:node("CNN/fc2").flops, 2 * 128 * 10)
+   H.eq(n.nonexistent, nil)
+   assert(tostring(n):find("^Node 1 Conv 'CNN/conv1'  %[1, 1, 28, 28%] %-> %[1, 32, 26, 26%]  320 params"))
+end)
+
+H.test("producers and consumers walk the graph", function()
+   local relu = m:node("CNN/relu1")
+   H.eq(relu:producers()[1].scope, "CNN/conv1")
+   H.eq(#m:node("CNN/conv1"):producers(), 0)
+   H.eq(relu:consumers()[1].scope, "CNN/pool1")
+   H.eq(#m:node("CNN/fc2"):consumers(), 0)
+   assert(relu:producers()[1] == m:node("CNN/conv1"))
+   local r = nncw.zoo.resnet20()
+   local add = r:node("ResNet20/layer1.0/add")
+   H.eq(#add:producers(), 2)
+   H.eq(#r:node("ResNet20/relu"):consumers(), 2)   -- the block's conv1 and its shortcut add
+end)
+
+H.test("weights, params and param share the model's memory", function()
+   local w = m:node("CNN/conv1"):weights()
+   assert(w["conv1.weight"] and w["conv1.bias"])
+   local b = m:param("fc2.bias")
+   H.same(b:shape(), {10})
+   b:set(1, 42)
+   H.eq(m:param("fc2.bias"):get(1), 42.0)
+   local ps = m:params()
+   H.eq(#ps, 8)
+   H.eq(ps[1].name, "conv1.weight")
+   H.same(ps[1].tensor:shape(), {32, 1, 3, 3})
+   H.raises("nncw.Graph:param: no parameter named 'fc3.bias'", m.param, m, "fc3.bias")
+   local bn = nncw.zoo.resnet20():params()
+   local buffers = 0
+   for _, p in ipairs(bn) do if not p.trainable then buffers = buffers + 1 end end
+   assert(buffers > 0, "running statistics are non-trainable parameters")
+end)
+
+H.test("inputs, outputs, count_params, flops", function()
+   local i = m:inputs()[1]
+   H.eq(i.name, "input")
+   H.same(i.shape, {1, 1, 28, 28})
+   H.eq(i.dtype, "float32")
+   H.same(m:outputs()[1].shape, {1, 10})
+   H.eq(m:count_params(), 225034)
+   local total, macs = 0, 0
+   for _, n in ipairs(m:nodes()) do total, macs = total + n.flops, macs + n.macs end
+   local f, k = m:flops()
+   H.eq(f, total)
+   H.eq(k, macs)
+end)
+
+H.test("forward runs a batch in eval mode", function()
+   local x = nncw.tensor.zeros({3, 1, 28, 28})
+   local y = m:forward(x)
+   H.same(y:shape(), {3, 10})
+   H.raises("nncw.Graph:forward: argument 'input' must be a float32 [N, ...] batch matching the model's input, got float32 [3, 2, 28, 28]",
+      m.forward, m, nncw.tensor.zeros({3, 2, 28, 28}))
+   H.raises("nncw.Graph:forward: argument 'input' must be a Tensor, got nil", m.forward, m)
+   -- shapes for inspection are batch 1 again afterwards
+   H.same(m:node("CNN/fc2").output_shapes[1], {1, 10})
+end)
+
+H.test("summary lists every node with totals; a pattern filters", function()
+   local s = m:summary()
+   assert(s:find("CNN/conv2%s+Conv%s+%[1, 64, 11, 11%]%s+18,496"))
+   assert(s:find("10 nodes, 225,034 parameters"))
+   local f = m:summary("{re}fc")
+   assert(f:find("2 nodes, 206,218 parameters"))
+   assert(not f:find("conv1"))
+end)
+
+H.test("scope_matches", function()
+   assert(nncw.scope_matches("CNN/conv1", "CNN/conv1"))
+   assert(not nncw.scope_matches("CNN/conv", "CNN/conv1"))
+   assert(nncw.scope_matches("{re}layer1\\.[0-9]/conv", "ResNet18/layer1.0/conv1"))
+   H.raises("nncw.scope_matches: parse error", nncw.scope_matches, "{re}[", "x")
+   H.raises("nncw.scope_matches: argument 'name' must be a string, got nil", nncw.scope_matches, "x")
+end)
+
+H.test("a closed graph raises; nodes of it say so", function()
+   local n
+   do
+      local g <close> = nncw.zoo.cnn()
+      n = g:node("CNN/conv1")
+   end
+   H.raises("the Graph of this Node was closed", function() return n.scope end)
+   assert(tostring(n):find("closed"))
+   H.raises("nncw.Graph:nodes: argument 'self' must be a Graph, got 1", nncw.graph.Graph.nodes, 1)
+end)
+
+H.done()
