@@ -312,9 +312,9 @@ static enum nncw_status convert_range(struct nncw_onnx_importer *im)
         if (dt == NNCW_DTYPE_F32) /* accumulate as ONNX's reference does */
             nncw_tensor_f32(&t)[i] = (float)start + (float)i * (float)delta;
         else if (dt == NNCW_DTYPE_I32) /* wraps like int32 arithmetic */
-            ((int32_t *)t.data)[i] = (int32_t)(
-                (uint32_t)((const int32_t *)t0->data)[0] +
-                (uint32_t)i * (uint32_t)((const int32_t *)im->syms[in[2]].t[0].data)[0]);
+            ((int32_t *)t.data)[i] =
+                (int32_t)((uint32_t)((const int32_t *)t0->data)[0] +
+                          (uint32_t)i * (uint32_t)((const int32_t *)im->syms[in[2]].t[0].data)[0]);
         else /* int64 arithmetic wraps instead of overflowing */
             ((int64_t *)t.data)[i] =
                 (int64_t)((uint64_t)((const int64_t *)t0->data)[0] +

@@ -7,7 +7,8 @@
 **
 ** Each op is a row in one table: a scalar function, its derivative (from x and y = f(x)), the
 ** label used in messages. The piecewise-constant ones (Floor, Ceil, Round, Sign) and the
-** predicates pass no gradient (their backward does nothing). Attributes follow ONNX: Selu alpha (1.6733) and gamma (1.0507),
+** predicates pass no gradient (their backward does nothing). Attributes follow ONNX: Selu alpha
+*(1.6733) and gamma (1.0507),
 ** Celu alpha (1), ThresholdedRelu alpha (1), Shrink bias (0) and lambd (0.5), IsInf
 ** detect_negative and detect_positive (1). Round rounds half to even, as ONNX says.
 */

@@ -8,6 +8,7 @@
  * Hand-made (and broken) models are encoded here with a minimal protobuf writer, since only
  * engine/onnx sees the generated ONNX types.
  */
+#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -484,8 +485,8 @@ static const char *const fixtures[] = {
     "shufflenet_v2",      "squeezenet1_0",       "squeezenet1_1",
 };
 
-/* tests/data/onnx, found from this file's path (meson runs tests in the build directory) or
- * NNCW_SOURCE_DIR */
+/* tests/data/onnx, found from this file's path (meson runs tests in the build directory), from
+ * the source tree as the working directory, or from NNCW_SOURCE_DIR */
 static void data_path(char *buf, size_t size, const char *rel)
 {
     const char *root = getenv("NNCW_SOURCE_DIR");
@@ -499,6 +500,8 @@ static void data_path(char *buf, size_t size, const char *rel)
     if (slash)
         *slash = '\0';
     snprintf(buf, size, "%s/../data/onnx/%s", slash ? dir : ".", rel);
+    if (access(buf, R_OK) != 0) /* run from the source tree rather than the build directory */
+        snprintf(buf, size, "tests/data/onnx/%s", rel);
 }
 
 START_TEST(test_onnx_pytorch_fixture_matches)
@@ -758,6 +761,33 @@ START_TEST(test_onnx_hostile_files)
 }
 END_TEST
 
+START_TEST(test_onnx_fuzz_corpus_and_regressions_never_crash)
+{
+    /* tests/onnx/fuzz_corpus: the seeds (valid models) and inputs the fuzzer once crashed on */
+    char dir[2048];
+    data_path(dir, sizeof dir, "../../onnx/fuzz_corpus");
+    DIR *d = opendir(dir);
+    ck_assert_msg(d != NULL, "cannot open %s", dir);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        struct nncw_graph *g = NULL;
+        enum nncw_status s = nncw_onnx_import_file(path, NULL, &g);
+        bool seed = strstr(e->d_name, ".onnx") != NULL;
+        ck_assert_msg(!seed || s == NNCW_OK, "%s: %s", e->d_name, nncw_last_error());
+        ck_assert_msg(s == NNCW_OK || nncw_last_error()[0], "%s: no message", e->d_name);
+        nncw_graph_free(g);
+        n++;
+    }
+    closedir(d);
+    ck_assert_int_ge(n, 15);
+}
+END_TEST
+
 START_TEST(test_onnx_files_errors_name_the_path)
 {
     struct nncw_graph *g = NULL;
@@ -857,9 +887,8 @@ START_TEST(test_graph_additions_for_onnx)
     struct nncw_graph *g;
     nncwt_assert_status(nncw_graph_new(&g), NNCW_OK);
     int x, w, y;
-    nncwt_assert_status(nncw_graph_add_input(g, "x", NNCW_DTYPE_F32, 4, (int64_t[]){-1, 2, 5, 5},
-                                             &x),
-                        NNCW_OK);
+    nncwt_assert_status(
+        nncw_graph_add_input(g, "x", NNCW_DTYPE_F32, 4, (int64_t[]){-1, 2, 5, 5}, &x), NNCW_OK);
     struct nncw_tensor wt;
     nncwt_tensor_rand(&wt, 4, (int64_t[]){3, 2, 3, 3}, -1, 1, 1);
     nncwt_assert_status(nncw_graph_add_param(g, "w", &wt, true, &w), NNCW_OK);
@@ -920,6 +949,7 @@ static Suite *onnx_suite(void)
     tcase_add_test(tc, test_onnx_corrupt_bytes_are_refused_or_imported);
     tcase_add_test(tc, test_onnx_hostile_files);
     tcase_add_test(tc, test_onnx_files_errors_name_the_path);
+    tcase_add_test(tc, test_onnx_fuzz_corpus_and_regressions_never_crash);
     tcase_add_test(tc, test_onnx_import_survives_allocation_failures);
     suite_add_tcase(s, tc);
     tc = tcase_create("graph");

@@ -389,6 +389,22 @@ START_TEST(test_maxpool_out_of_memory)
 }
 END_TEST
 
+/* the optional Indices output of MaxPool is not supported: asking for it fails when the node
+ * is added, naming the op */
+START_TEST(test_maxpool_rejects_indices_output)
+{
+    struct nncw_graph *g;
+    nncwt_assert_status(nncw_graph_new(&g), NNCW_OK);
+    int x, y[2];
+    nncwt_assert_status(
+        nncw_graph_add_input(g, "x", NNCW_DTYPE_F32, 4, (int64_t[]){-1, 1, 4, 4}, &x), NNCW_OK);
+    nncwt_assert_status(nncw_graph_add_node(g, NNCW_OP_MAXPOOL, "Net/pool1", 1, &x, 2, y, NULL),
+                        NNCW_ERR_INVALID_ARG);
+    assert_error_mentions("MaxPool");
+    nncw_graph_free(g);
+}
+END_TEST
+
 static Suite *ops_pool_suite(void)
 {
     Suite *s = suite_create("ops_pool");
@@ -409,6 +425,7 @@ static Suite *ops_pool_suite(void)
     tcase_add_test(tc, test_pool_errors_name_node);
     tcase_add_test(tc, test_pool_rejects_non_f32);
     tcase_add_test(tc, test_maxpool_out_of_memory);
+    tcase_add_test(tc, test_maxpool_rejects_indices_output);
     suite_add_tcase(s, tc);
     return s;
 }

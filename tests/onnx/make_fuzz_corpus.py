@@ -3,7 +3,8 @@
 valid models that between them reach every part of the importer (initializers, Constant
 nodes, a symbolic batch with a Shape -> Gather -> Unsqueeze -> Concat -> Reshape chain, old
 opsets and their rewrites, multi-output ops, optional inputs) so mutations start from
-meaningful structure.
+meaningful structure. The regress-*.bin files beside them are inputs the fuzzer once found
+crashes with (fixed since); test_onnx imports every file of the folder.
 
     /usr/bin/python3 tests/onnx/make_fuzz_corpus.py      (needs python3-onnx)
 """
