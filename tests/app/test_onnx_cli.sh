@@ -10,26 +10,7 @@ CORPUS=$SRC/tests/onnx/fuzz_corpus
 TESTDATA=/usr/share/libonnx-testdata/data/node
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
-passed=0
-failed=0
-
-# expect NAME EXIT_CODE PATTERN -- command...: runs it, checks the exit code and that the
-# combined output matches the extended regex PATTERN
-expect() {
-    local name=$1 code=$2 pattern=$3
-    shift 4
-    local out rc
-    out=$("$@" 2>&1)
-    rc=$?
-    if [ "$rc" -ne "$code" ] || ! grep -Eq -- "$pattern" <<<"$out"; then
-        echo "FAIL $name: exit $rc (want $code), output:"
-        sed 's/^/    /' <<<"$out" | head -20
-        failed=$((failed + 1))
-    else
-        echo "ok   $name"
-        passed=$((passed + 1))
-    fi
-}
+. "$(dirname "$0")/expect.sh"
 
 expect "help lists info and eval" 0 "info.*eval|eval" -- "$NNCW" --help
 expect "info --help" 0 "histogram" -- "$NNCW" info --help
@@ -92,5 +73,4 @@ if [ -d "$t" ]; then
     done
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish
