@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "args.h"
+#include "datasets.h"
 #include "checkpoint/checkpoint.h"
 #include "data/data.h"
 #include "ops/blas.h"
@@ -201,44 +202,10 @@ static int parse(int argc, char **argv, struct train_args *a)
 static enum nncw_status load_data(const struct train_args *a, bool train,
                                   struct nncw_dataset **out)
 {
-    const char *d = a->data;
-    if (!strcmp(d, "fashion-mnist"))
-        return nncw_dataset_load_mnist_dir(a->data_dir ? a->data_dir : NNCW_DATA_FASHION_MNIST_DIR,
-                                           train, &nncw_data_norm_fashion_mnist, out);
-    if (!strcmp(d, "mnist")) {
-        if (!a->data_dir)
-            return NNCW_FAIL(NNCW_ERR_INVALID_ARG,
-                             "--data mnist needs --data-dir DIR with the MNIST IDX files "
-                             "(train-images-idx3-ubyte.gz ...)");
-        return nncw_dataset_load_mnist_dir(a->data_dir, train, &nncw_data_norm_mnist, out);
-    }
-    if (!strcmp(d, "cifar10")) {
-        if (!a->data_dir)
-            return NNCW_FAIL(NNCW_ERR_INVALID_ARG,
-                             "--data cifar10 needs --data-dir DIR with the CIFAR-10 binary "
-                             "batches (data_batch_1.bin ... test_batch.bin)");
-        return nncw_dataset_load_cifar10_dir(a->data_dir, train, &nncw_data_norm_cifar10, out);
-    }
-    if (!strcmp(d, "synthetic")) {
-        struct nncw_synthetic_opts so = {.count = train ? 4096 : 1024, .channels = a->zoo.in_c,
-                                         .height = a->zoo.in_h, .width = a->zoo.in_w,
-                                         .num_classes = a->zoo.classes,
-                                         .seed = 11, .sample_seed = train ? 1 : 2};
-        return nncw_dataset_new_synthetic(&so, out);
-    }
-    return NNCW_FAIL(NNCW_ERR_INVALID_ARG,
-                     "unknown data set '%s' (fashion-mnist, mnist, cifar10 or synthetic)", d);
-}
-
-static enum nncw_status maybe_subset(struct nncw_dataset **ds, long n)
-{
-    if (n <= 0 || n >= nncw_dataset_count_samples(*ds))
-        return NNCW_OK;
-    struct nncw_dataset *sub;
-    NNCW_TRY(nncw_dataset_subset(*ds, 0, n, &sub));
-    nncw_dataset_free(*ds);
-    *ds = sub;
-    return NNCW_OK;
+    struct app_data_args d = {.name = a->data, .dir = a->data_dir, .channels = a->zoo.in_c,
+                              .height = a->zoo.in_h, .width = a->zoo.in_w,
+                              .classes = a->zoo.classes};
+    return app_load_dataset(&d, train, out);
 }
 
 static void format_duration(double s, char *buf, size_t size)
@@ -289,8 +256,8 @@ static int run(struct train_args *a)
         rc = fail(NULL);
         goto out;
     }
-    if (maybe_subset(&train, a->train_subset) != NNCW_OK ||
-        maybe_subset(&test, a->test_subset) != NNCW_OK) {
+    if (app_subset_dataset(&train, a->train_subset) != NNCW_OK ||
+        app_subset_dataset(&test, a->test_subset) != NNCW_OK) {
         rc = fail(NULL);
         goto out;
     }

@@ -12,9 +12,13 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "compression/compression.h"
+#include "config/config.h"
 #include "core/alloc.h"
 #include "core/rng.h"
+#include "data/data.h"
 #include "graph/exec.h"
+#include "int8/int8_exec.h"
 #include "ops/blas.h"
 #include "train/train.h"
 #include "zoo/zoo.h"
@@ -184,6 +188,122 @@ static void conv_totals(const struct model_state *m, int steps, double *flops, d
     }
 }
 
+/* ---- int8 inference: ResNet-18 quantized as NNCF does for CPU, run by the integer executor ----
+ * The compression controller places the quantizers (8-bit activations, per-channel weights on
+ * 7 bits for the CPU saturation fix) and initialises their ranges from the benchmark batch. */
+
+static void quantize_resnet(struct nncw_graph *g, const struct nncw_tensor *images)
+{
+    static const char *json =
+        "{\"input_info\": {\"sample_size\": [1, 3, 32, 32]}, \"target_device\": \"CPU\","
+        " \"compression\": {\"algorithm\": \"quantization\","
+        " \"initializer\": {\"range\": {\"num_init_samples\": 32},"
+        " \"batchnorm_adaptation\": {\"num_bn_adaptation_samples\": 0}}}}";
+    struct nncw_config *cfg;
+    struct nncw_dataset *ds;
+    struct nncw_compression *c;
+    int32_t labels[64] = {0};
+    int64_t n = images->shape[0] < 64 ? images->shape[0] : 64;
+    if (nncw_config_parse(json, "int8 benchmark", &cfg) != NNCW_OK ||
+        nncw_dataset_new("calibration", n, (int64_t[]){3, 32, 32}, 10, nncw_tensor_f32(images),
+                         labels, &ds) != NNCW_OK)
+        die("int8 setup");
+    struct nncw_compression_init init = {.data = ds, .batch_size = (int)n, .seed = 1};
+    if (nncw_compression_create(g, cfg, &init, &c) != NNCW_OK)
+        die("quantization");
+    nncw_compression_free(c);
+    nncw_dataset_free(ds);
+    nncw_config_free(cfg);
+}
+
+struct int8_state {
+    struct nncw_int8_plan *plan;
+    const struct nncw_tensor *images;
+    struct nncw_tensor logits;
+};
+
+static void int8_step(void *p)
+{
+    struct int8_state *s = p;
+    if (nncw_int8_plan_run(s->plan, (const struct nncw_tensor *[]){s->images},
+                           (struct nncw_tensor *[]){&s->logits}, s->images->shape[0]) != NNCW_OK)
+        die("int8 run");
+}
+
+/* int8 images/s and its ratio to FP32 on the same batch, the two timed alternately so load
+ * from other processes falls on both */
+static void bench_resnet18_int8(int reps, bool want_ips, bool want_speedup)
+{
+    struct model_state fp;
+    model_setup(&fp, "resnet18", 32, false, false);
+    const struct nncw_tensor *images = nncw_exec_get_input(fp.ex, 0);
+    struct nncw_graph *g;
+    struct nncw_zoo_options zo = nncw_zoo_defaults("resnet18");
+    if (nncw_zoo_build("resnet18", &zo, &g) != NNCW_OK)
+        die("resnet18");
+    quantize_resnet(g, images);
+    struct nncw_int8_options o = nncw_int8_defaults();
+    o.batch = 32;
+    struct int8_state s = {.images = images};
+    if (nncw_int8_plan_build(g, &o, &s.plan) != NNCW_OK)
+        die("int8 plan");
+    double t_fp = 0, t_q = 0;
+    for (int round = 0; round < 3; round++) {
+        t_fp += median_s(infer_step, &fp, 1, (reps + 2) / 3);
+        t_q += median_s(int8_step, &s, 1, (reps + 2) / 3);
+    }
+    if (want_ips)
+        emit("resnet18_int8_infer_images_per_s", 3 * 32 / t_q, "img/s");
+    if (want_speedup)
+        emit("resnet18_int8_infer_speedup", t_fp / t_q, "x");
+    nncw_tensor_fini(&s.logits);
+    nncw_int8_plan_free(s.plan);
+    nncw_graph_free(g);
+    model_teardown(&fp);
+}
+
+/* QAT: the CNN with NNCF's default CPU quantization (4 weight, 4 activation quantizers)
+ * against the same FP32 training step; the two alternate and the ratio is the median of the
+ * rounds' ratios, so a machine that gets busier affects both sides alike */
+static void bench_cnn_qat(int reps)
+{
+    struct model_state fp, q;
+    model_setup(&fp, "cnn", 64, true, false);
+    memset(&q, 0, sizeof q);
+    struct nncw_zoo_options o = nncw_zoo_defaults("cnn");
+    struct nncw_config *cfg;
+    struct nncw_compression *c;
+    if (nncw_zoo_build("cnn", &o, &q.g) != NNCW_OK ||
+        nncw_config_parse("{\"input_info\": {\"sample_size\": [1, 1, 28, 28]}, "
+                          "\"target_device\": \"CPU\", "
+                          "\"compression\": {\"algorithm\": \"quantization\"}}",
+                          "bench", &cfg) != NNCW_OK ||
+        nncw_compression_create(q.g, cfg, NULL, &c) != NNCW_OK)
+        die("quantization");
+    struct nncw_exec_options eo = {.batch = 64, .training = true, .backward = true, .seed = 1};
+    struct nncw_optim_config oc = nncw_optim_config_sgd(0.01f, 0.9f, 0.0f);
+    if (nncw_exec_new(q.g, &eo, &q.ex) != NNCW_OK || nncw_optim_new(q.g, &oc, &q.opt) != NNCW_OK ||
+        nncw_tensor_init(&q.dlogits, NNCW_DTYPE_F32, 2, (int64_t[]){64, 10}) != NNCW_OK)
+        die("quantized CNN");
+    q.labels = malloc(64 * sizeof *q.labels);
+    memcpy(q.labels, fp.labels, 64 * sizeof *q.labels);
+    memcpy(nncw_tensor_f32(nncw_exec_get_input(q.ex, 0)),
+           nncw_tensor_f32(nncw_exec_get_input(fp.ex, 0)),
+           nncw_tensor_nbytes(nncw_exec_get_input(fp.ex, 0)));
+    double ratios[7];
+    for (int r = 0; r < 7; r++) {
+        double t_fp = median_s(train_step, &fp, 2, reps);
+        double t_q = median_s(train_step, &q, 2, reps);
+        ratios[r] = t_q / t_fp;
+    }
+    qsort(ratios, 7, sizeof ratios[0], cmp_double);
+    emit("cnn_qat_step_ratio", ratios[3], "x");
+    nncw_compression_free(c);
+    nncw_config_free(cfg);
+    model_teardown(&q);
+    model_teardown(&fp);
+}
+
 static bool want(const char *only, const char *name)
 {
     if (!only || !*only)
@@ -218,9 +338,19 @@ int main(int argc, char **argv)
     }
     nncw_blas_set_threads(threads);
     int reps = quick ? 5 : 15;
+    /* sgemm_peak_gflops: OpenBLAS (cblas_sgemm), as before nncw had its own kernels;
+     * sgemm_nncw_peak_gflops: nncw's AVX-512 sgemm, which the models use where the CPU has it.
+     * The convolutions' efficiency is relative to the sgemm they actually run on. */
+    nncw_blas_set_backend(NNCW_BLAS_BACKEND_OPENBLAS);
     double peak = sgemm_peak_gflops(reps);
+    nncw_blas_set_backend(NNCW_BLAS_BACKEND_AUTO);
     if (want(only, "sgemm_peak_gflops"))
         emit("sgemm_peak_gflops", peak, "GFLOP/s");
+    if (nncw_blas_get_backend() == NNCW_BLAS_BACKEND_NNCW_AVX512) {
+        peak = sgemm_peak_gflops(reps);
+        if (want(only, "sgemm_nncw_peak_gflops"))
+            emit("sgemm_nncw_peak_gflops", peak, "GFLOP/s");
+    }
 
     struct model_state m;
     if (want(only, "cnn_train_images_per_s")) {
@@ -259,5 +389,11 @@ int main(int argc, char **argv)
         emit("resnet18_infer_images_per_s", 32 / median_s(infer_step, &m, 2, reps), "img/s");
         model_teardown(&m);
     }
+    if (want(only, "cnn_qat_step_ratio"))
+        bench_cnn_qat(reps * 2);
+    /* int8 inference through engine/int8 */
+    if (want(only, "resnet18_int8_infer_images_per_s") || want(only, "resnet18_int8_infer_speedup"))
+        bench_resnet18_int8(reps, want(only, "resnet18_int8_infer_images_per_s"),
+                            want(only, "resnet18_int8_infer_speedup"));
     return 0;
 }

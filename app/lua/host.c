@@ -52,6 +52,11 @@ void app_lua_catch_sigint(lua_State *L)
     sigaction(SIGINT, &sa, NULL);
 }
 
+void app_lua_interrupt_request(void)
+{
+    on_sigint(SIGINT);
+}
+
 void app_lua_release_sigint(void)
 {
     signal(SIGINT, SIG_DFL);
@@ -197,7 +202,9 @@ static int setup(lua_State *L)
         {"nncw.graph", luaopen_nncw_graph},   {"nncw.zoo", luaopen_nncw_zoo},
         {"nncw.data", luaopen_nncw_data},     {"nncw.train", luaopen_nncw_train},
         {"nncw.config", luaopen_nncw_config}, {"nncw.checkpoint", luaopen_nncw_checkpoint},
-        {"nncw.onnx", luaopen_nncw_onnx},     {NULL, NULL},
+        {"nncw.onnx", luaopen_nncw_onnx},
+        {"nncw.compression", luaopen_nncw_compression},
+        {NULL, NULL},
     };
     luaL_openlibs(L);
     for (const luaL_Reg *m = modules; m->name; m++) {

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "compression/compression.h"
 #include "train/trainer.h"
 
 static const char FN_TRAIN[] = "nncw.train";
@@ -75,7 +76,8 @@ static void read_train_options(lua_State *L, int idx, struct nncw_train_options 
 {
     static const char *const known[] = {"test",  "epochs",    "batch",     "optimizer",  "schedule",
                                         "seed",  "log_every", "max_steps", "eval_batch", "crop",
-                                        "hflip", "callback",  "config",    NULL};
+                                        "hflip", "callback",  "config",    "compression",
+                                        NULL};
     app_lua_check_options(L, idx, FN_TRAIN, known);
     if (!lua_istable(L, idx))
         return;
@@ -104,6 +106,21 @@ static void read_train_options(lua_State *L, int idx, struct nncw_train_options 
 }
 
 /* ---- the run ---- */
+
+static app_lua_train_observer_fn observer;
+static void *observer_user;
+
+void app_lua_set_train_observer(app_lua_train_observer_fn fn, void *user)
+{
+    observer = fn;
+    observer_user = user;
+}
+
+static void observe(const struct app_lua_train_update *u)
+{
+    if (observer)
+        observer(observer_user, u);
+}
 
 struct run {
     lua_State *L;
@@ -179,6 +196,8 @@ static bool on_event(void *user, const struct nncw_train_event *ev)
 {
     struct run *r = user;
     bool go_on = true;
+    observe(&(struct app_lua_train_update){.phase = APP_LUA_TRAIN_EVENT, .event = ev,
+                                           .steps = ev->global_step});
     if (r->callback && !r->error) {
         if (ev->type == NNCW_TRAIN_EVENT_EPOCH && !isnan(ev->test_acc))
             go_on = fire(r, ev, "eval");
@@ -246,7 +265,16 @@ static int l_train(lua_State *L)
     luaL_checkstack(L, 40, FN_TRAIN);
     struct nncw_trainer *t = NULL;
     app_lua_graph_touch(g);
+    struct nncw_compression *comp = NULL;
+    if (lua_istable(L, 3) && lua_getfield(L, 3, "compression") != LUA_TNIL)
+        comp = app_lua_check_compression(L, -1, FN_TRAIN, "compression");
     enum nncw_status s = nncw_trainer_new(g->g, train->ds, test ? test->ds : NULL, &o, &t);
+    if (s == NNCW_OK && comp) { /* QAT: the scheduler, the loss and the lr multipliers */
+        struct nncw_train_hooks h = nncw_compression_train_hooks(comp);
+        s = nncw_trainer_set_hooks(t, &h);
+        if (s != NNCW_OK)
+            nncw_trainer_free(t);
+    }
     if (s != NNCW_OK)
         return app_lua_fail(L, FN_TRAIN, s);
     /* from here until nncw_trainer_free nothing may raise */
@@ -255,10 +283,19 @@ static int l_train(lua_State *L)
     if (test)
         test->busy++;
     nncw_trainer_set_callback(t, on_event, &r);
+    int64_t count = nncw_dataset_count_samples(train->ds);
+    int64_t per_epoch = (count + o.batch_size - 1) / o.batch_size;
+    if (o.max_steps_per_epoch && o.max_steps_per_epoch < per_epoch)
+        per_epoch = o.max_steps_per_epoch;
+    observe(&(struct app_lua_train_update){.phase = APP_LUA_TRAIN_BEGIN, .options = &o,
+                                           .train_count = count, .steps_per_epoch = per_epoch});
     int64_t steps = 0;
     s = drive(t, &r, &steps);
     struct nncw_train_event last;
     nncw_trainer_get_last_epoch(t, &last);
+    observe(&(struct app_lua_train_update){
+        .phase = APP_LUA_TRAIN_END, .options = &o, .event = &last, .steps = steps,
+        .status = s, .interrupted = r.interrupted || app_lua_interrupt_pending()});
     nncw_trainer_free(t);
     g->busy--;
     train->busy--;

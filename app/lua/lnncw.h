@@ -34,6 +34,7 @@
 #include "data/data.h"
 #include "graph/graph.h"
 #include "tensor/tensor.h"
+#include "train/trainer.h"
 
 #define APP_LUA_TENSOR "nncw.Tensor"
 #define APP_LUA_GRAPH "nncw.Graph"
@@ -53,6 +54,7 @@ int luaopen_nncw_train(lua_State *L);
 int luaopen_nncw_config(lua_State *L);
 int luaopen_nncw_checkpoint(lua_State *L);
 int luaopen_nncw_onnx(lua_State *L);
+int luaopen_nncw_compression(lua_State *L);
 /* true when engine/onnx was there at build time (nncw.onnx otherwise says it is missing) */
 bool app_lua_has_onnx(void);
 
@@ -145,6 +147,11 @@ struct app_lua_dataset *app_lua_check_dataset(lua_State *L, int idx, const char 
 /* ---- configs ---- */
 struct nncw_config *app_lua_check_config(lua_State *L, int idx, const char *fn, const char *arg);
 
+/* ---- compression (l_compression.c) ---- */
+struct nncw_compression;
+struct nncw_compression *app_lua_check_compression(lua_State *L, int idx, const char *fn,
+                                                   const char *arg);
+
 /* ---- Ctrl-C and replays (host.c) ---- */
 /* SIGINT sets a flag (and a Lua hook that stops pure-Lua loops); long C work polls it */
 void app_lua_catch_sigint(lua_State *L);
@@ -160,3 +167,27 @@ long long app_lua_steps(void);
 void app_lua_reset_steps(void);
 /* true once if work was interrupted (Ctrl-C or a replay budget) since the last call */
 bool app_lua_was_interrupted(void);
+
+/* what SIGINT does (sets the flag, stops pure-Lua loops of the state given to
+ * app_lua_catch_sigint), callable from another thread: the workbench's cancel key */
+void app_lua_interrupt_request(void);
+
+/* ---- a C observer of nncw.train runs (l_train.c): the workbench's live charts ----
+ * Called on the thread running the training, between steps; it must not call Lua. */
+enum app_lua_train_phase {
+    APP_LUA_TRAIN_BEGIN, /* options, train_count, steps_per_epoch */
+    APP_LUA_TRAIN_EVENT, /* event: a trainer event (as the Lua callback gets) */
+    APP_LUA_TRAIN_END,   /* event: the last epoch's figures (NaN before one); status, steps */
+};
+struct app_lua_train_update {
+    enum app_lua_train_phase phase;
+    const struct nncw_train_options *options;
+    const struct nncw_train_event *event;
+    int64_t train_count, steps_per_epoch;
+    int64_t steps;            /* steps run so far */
+    enum nncw_status status;  /* END: NNCW_OK, NNCW_ERR_CANCELLED (stopped) or the failure */
+    bool interrupted;         /* END: stopped by Ctrl-C, the cancel key or a replay budget */
+};
+typedef void (*app_lua_train_observer_fn)(void *user, const struct app_lua_train_update *u);
+/* one observer at a time (NULL: none); Lua callbacks keep working beside it */
+void app_lua_set_train_observer(app_lua_train_observer_fn fn, void *user);

@@ -150,3 +150,45 @@ enum nncw_status nncw_cfg_parse_compression(struct nncw_cfg_ctx *c, const struct
     }
     return NNCW_OK;
 }
+
+enum nncw_status nncw_config_add_ignored_scope(struct nncw_config *cfg, int entry,
+                                               const char *pattern)
+{
+    if (entry < 0 || entry >= cfg->n_compression)
+        return NNCW_FAIL(NNCW_ERR_INVALID_ARG, "config: no compression entry %d (it has %d)",
+                         entry, cfg->n_compression);
+    struct nncw_compression_config *a = &cfg->compression[entry];
+    for (int i = 0; i < a->n_ignored; i++)
+        if (!strcmp(a->ignored_scopes[i], pattern))
+            return NNCW_OK;
+    char *dup = nncw_strdup(pattern);
+    char **grown = dup ? nncw_realloc(a->ignored_scopes,
+                                      (size_t)(a->n_ignored + 1) * sizeof *grown)
+                       : NULL;
+    if (!grown) {
+        nncw_free(dup);
+        return NNCW_FAIL(NNCW_ERR_NOMEM, "config: out of memory");
+    }
+    a->ignored_scopes = grown;
+    a->ignored_scopes[a->n_ignored++] = dup;
+    return NNCW_OK;
+}
+
+enum nncw_status nncw_config_remove_ignored_scope(struct nncw_config *cfg, int entry,
+                                                  const char *pattern)
+{
+    if (entry < 0 || entry >= cfg->n_compression)
+        return NNCW_FAIL(NNCW_ERR_INVALID_ARG, "config: no compression entry %d (it has %d)",
+                         entry, cfg->n_compression);
+    struct nncw_compression_config *a = &cfg->compression[entry];
+    for (int i = 0; i < a->n_ignored; i++)
+        if (!strcmp(a->ignored_scopes[i], pattern)) {
+            nncw_free(a->ignored_scopes[i]);
+            memmove(a->ignored_scopes + i, a->ignored_scopes + i + 1,
+                    (size_t)(a->n_ignored - i - 1) * sizeof *a->ignored_scopes);
+            a->n_ignored--;
+            return NNCW_OK;
+        }
+    return NNCW_FAIL(NNCW_ERR_NOT_FOUND, "config: compression[%d].ignored_scopes has no '%s'",
+                     entry, pattern);
+}

@@ -135,5 +135,11 @@ void nncw_config_free(struct nncw_config *cfg);
 void nncw_config_apply_train(const struct nncw_config *cfg, struct nncw_train_options *o);
 /* "ANY", "CPU", ... */
 const char *nncw_target_device_name(enum nncw_target_device d);
+/* interactive scope edits of compression[entry].ignored_scopes (adding one already there is a
+ * no-op; removing one that is not there is NNCW_ERR_NOT_FOUND) */
+enum nncw_status nncw_config_add_ignored_scope(struct nncw_config *cfg, int entry,
+                                               const char *pattern);
+enum nncw_status nncw_config_remove_ignored_scope(struct nncw_config *cfg, int entry,
+                                                  const char *pattern);
 /* NNCF's algorithm names, NULL-terminated */
 const char *const *nncw_config_algorithm_names(void);

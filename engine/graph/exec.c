@@ -11,6 +11,11 @@ bool nncw_op_ctx_is_training(const struct nncw_op_ctx *ctx)
     return ctx->ex->opt.training;
 }
 
+bool nncw_op_ctx_dropout_active(const struct nncw_op_ctx *ctx)
+{
+    return ctx->ex->opt.training && !ctx->ex->opt.no_dropout;
+}
+
 struct nncw_rng *nncw_op_ctx_rng(struct nncw_op_ctx *ctx)
 {
     return &ctx->ex->rng;
@@ -385,7 +390,15 @@ enum nncw_status nncw_exec_forward(struct nncw_exec *ex)
         NNCW_TRY(nncw_op_get_def(n->op)->forward(&ex->ctx, n, in, n->n_in, out));
         if (ex->opt.profile)
             ex->prof_fwd[n->index] += nncw_exec_now() - t0;
+        if (ex->observer)
+            NNCW_TRY(ex->observer(ex->observer_user, ex, n->index));
     }
     ex->forward_done = true;
     return NNCW_OK;
+}
+
+void nncw_exec_set_observer(struct nncw_exec *ex, nncw_exec_observer_fn fn, void *user)
+{
+    ex->observer = fn;
+    ex->observer_user = user;
 }

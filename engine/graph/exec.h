@@ -31,6 +31,7 @@ struct nncw_exec;
 struct nncw_exec_options {
     int64_t batch;     /* replaces the -1 batch dimension of the inputs */
     bool training;     /* op mode: batch-norm batch statistics, dropout */
+    bool no_dropout;   /* with training: batch statistics but no dropout (BN adaptation) */
     bool backward;     /* keep activations and plan gradients so backward can run */
     bool input_grads;  /* also compute gradients with respect to the graph inputs */
     uint64_t seed;     /* dropout and other random ops */
@@ -60,6 +61,15 @@ bool nncw_exec_is_training(const struct nncw_exec *ex);
 void nncw_exec_get_profile(const struct nncw_exec *ex, int node_index, double *forward_s,
                            double *backward_s);
 void nncw_exec_reset_profile(struct nncw_exec *ex);
+
+/* Called after each node's forward with the node's index; the node's inputs and outputs are
+ * readable through nncw_exec_get_value at that moment (range initialisation and statistics
+ * collectors watch values this way without keeping every activation). A status other than
+ * NNCW_OK stops the forward pass and is returned by it. */
+typedef enum nncw_status (*nncw_exec_observer_fn)(void *user, struct nncw_exec *ex,
+                                                  int node_index);
+/* NULL fn removes the observer */
+void nncw_exec_set_observer(struct nncw_exec *ex, nncw_exec_observer_fn fn, void *user);
 
 /* runs every node; fails with the failing node's message */
 enum nncw_status nncw_exec_forward(struct nncw_exec *ex);

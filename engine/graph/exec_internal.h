@@ -25,6 +25,8 @@ struct nncw_exec {
     size_t scratch_bytes;
     bool forward_done;
     double *prof_fwd, *prof_bwd; /* per node, with opt.profile */
+    nncw_exec_observer_fn observer; /* called after every node's forward, or NULL */
+    void *observer_user;
     struct nncw_rng rng;
     struct nncw_op_ctx ctx;
 };

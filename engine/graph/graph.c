@@ -427,3 +427,32 @@ void nncw_graph_zero_grads(struct nncw_graph *g)
             memset(v->grad.data, 0, nncw_tensor_nbytes(&v->grad));
     }
 }
+
+enum nncw_status nncw_graph_set_node_input(struct nncw_graph *g, struct nncw_node *n, int port,
+                                           int value_id)
+{
+    if (port < 0 || port >= n->n_in)
+        return NNCW_FAIL(NNCW_ERR_INVALID_ARG, "node '%s': no input %d (it has %d)", n->name, port,
+                         n->n_in);
+    if (value_id < 0 || value_id >= g->n_values)
+        return NNCW_FAIL(NNCW_ERR_INVALID_ARG, "node '%s': input %d: value %d does not exist",
+                         n->name, port, value_id);
+    if (g->values[value_id].producer == n->index)
+        return NNCW_FAIL(NNCW_ERR_INVALID_ARG, "node '%s': input %d would be its own output",
+                         n->name, port);
+    n->in[port] = value_id;
+    invalidate(g);
+    return NNCW_OK;
+}
+
+enum nncw_status nncw_graph_set_output(struct nncw_graph *g, int i, int value_id)
+{
+    if (i < 0 || i >= g->n_outputs)
+        return NNCW_FAIL(NNCW_ERR_INVALID_ARG, "graph: no output %d (it has %d)", i, g->n_outputs);
+    if (value_id < 0 || value_id >= g->n_values)
+        return NNCW_FAIL(NNCW_ERR_INVALID_ARG, "graph: output %d: value %d does not exist", i,
+                         value_id);
+    g->outputs[i] = value_id;
+    invalidate(g);
+    return NNCW_OK;
+}

@@ -69,6 +69,17 @@ enum nncw_status nncw_graph_add_output(struct nncw_graph *g, int value_id);
  * value has the name */
 enum nncw_status nncw_graph_set_value_name(struct nncw_graph *g, int id, const char *name);
 
+/* rewiring, as compression inserts ops on edges: input `port` of n now reads value_id; graph
+ * output i is now value_id. The topological order is recomputed on next use. */
+enum nncw_status nncw_graph_set_node_input(struct nncw_graph *g, struct nncw_node *n, int port,
+                                           int value_id);
+enum nncw_status nncw_graph_set_output(struct nncw_graph *g, int i, int value_id);
+/* a deep copy (same value ids and node indices; parameters copied, gradients not) */
+enum nncw_status nncw_graph_clone(const struct nncw_graph *src, struct nncw_graph **out);
+/* dst becomes a deep copy of src (dst's pointer stays valid for its holders); dst is unchanged
+ * if copying fails */
+enum nncw_status nncw_graph_assign(struct nncw_graph *dst, const struct nncw_graph *src);
+
 /* attributes (ONNX names); setting an existing name replaces it */
 enum nncw_status nncw_node_set_attr_int(struct nncw_node *n, const char *name, int64_t v);
 enum nncw_status nncw_node_set_attr_float(struct nncw_node *n, const char *name, float v);

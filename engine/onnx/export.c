@@ -21,9 +21,11 @@ struct block {
     max_align_t data[];
 };
 
-struct exporter {
+struct nncw_onnx_exporter {
     struct nncw_graph *g;
+    const struct nncw_onnx_export_options *opt; /* never NULL */
     int opset;
+    bool openvino_domain; /* a node of org.openvinotoolkit was written (export_quant.c) */
     struct block *blocks;
     NncwOnnx__NodeProto **nodes;
     size_t n_nodes, cap_nodes;
@@ -31,7 +33,7 @@ struct exporter {
     size_t n_inits, cap_inits;
 };
 
-static void *ex_alloc(struct exporter *e, size_t n)
+static void *ex_alloc(struct nncw_onnx_exporter *e, size_t n)
 {
     struct block *b = nncw_calloc(1, sizeof *b + n);
     if (!b)
@@ -41,7 +43,7 @@ static void *ex_alloc(struct exporter *e, size_t n)
     return b->data;
 }
 
-static char *ex_strdup(struct exporter *e, const char *s)
+static char *ex_strdup(struct nncw_onnx_exporter *e, const char *s)
 {
     size_t n = strlen(s) + 1;
     char *p = ex_alloc(e, n);
@@ -50,7 +52,7 @@ static char *ex_strdup(struct exporter *e, const char *s)
     return p;
 }
 
-static bool push(struct exporter *e, void ***arr, size_t *n, size_t *cap, void *item)
+static bool push(struct nncw_onnx_exporter *e, void ***arr, size_t *n, size_t *cap, void *item)
 {
     if (*n == *cap) {
         size_t nc = *cap ? *cap * 2 : 64;
@@ -70,7 +72,8 @@ static bool push(struct exporter *e, void ***arr, size_t *n, size_t *cap, void *
 /* ---- initializers ---- */
 
 /* an initializer describing t (whose data must live until packing) */
-static enum nncw_status add_init(struct exporter *e, const char *name, const struct nncw_tensor *t)
+static enum nncw_status add_init(struct nncw_onnx_exporter *e, const char *name,
+                                 const struct nncw_tensor *t)
 {
     NncwOnnx__TensorProto *tp = ex_alloc(e, sizeof *tp);
     int64_t *dims = ex_alloc(e, NNCW_MAX_DIMS * sizeof *dims);
@@ -97,8 +100,8 @@ static enum nncw_status add_init(struct exporter *e, const char *name, const str
 }
 
 /* a new scalar or vector initializer with arena-owned data; returns its name */
-static enum nncw_status add_const(struct exporter *e, const char *name, enum nncw_dtype dt, int n,
-                                  const void *v, bool scalar)
+static enum nncw_status add_const(struct nncw_onnx_exporter *e, const char *name,
+                                  enum nncw_dtype dt, int n, const void *v, bool scalar)
 {
     size_t nb = (size_t)n * nncw_dtype_size(dt);
     void *data = ex_alloc(e, nb ? nb : 1);
@@ -114,8 +117,8 @@ static enum nncw_status add_const(struct exporter *e, const char *name, enum nnc
 
 /* ---- nodes ---- */
 
-static NncwOnnx__NodeProto *new_node(struct exporter *e, const char *op_type, const char *name,
-                                     int n_in, int n_out, int max_attrs)
+static NncwOnnx__NodeProto *new_node(struct nncw_onnx_exporter *e, const char *op_type,
+                                     const char *name, int n_in, int n_out, int max_attrs)
 {
     NncwOnnx__NodeProto *np = ex_alloc(e, sizeof *np);
     if (!np)
@@ -135,7 +138,7 @@ static NncwOnnx__NodeProto *new_node(struct exporter *e, const char *op_type, co
     return np;
 }
 
-static NncwOnnx__AttributeProto *new_attr(struct exporter *e, NncwOnnx__NodeProto *np,
+static NncwOnnx__AttributeProto *new_attr(struct nncw_onnx_exporter *e, NncwOnnx__NodeProto *np,
                                           const char *name)
 {
     NncwOnnx__AttributeProto *a = ex_alloc(e, sizeof *a);
@@ -150,8 +153,8 @@ static NncwOnnx__AttributeProto *new_attr(struct exporter *e, NncwOnnx__NodeProt
     return a;
 }
 
-static enum nncw_status attr_int(struct exporter *e, NncwOnnx__NodeProto *np, const char *name,
-                                 int64_t v)
+static enum nncw_status attr_int(struct nncw_onnx_exporter *e, NncwOnnx__NodeProto *np,
+                                 const char *name, int64_t v)
 {
     NncwOnnx__AttributeProto *a = new_attr(e, np, name);
     if (!a)
@@ -162,7 +165,7 @@ static enum nncw_status attr_int(struct exporter *e, NncwOnnx__NodeProto *np, co
     return NNCW_OK;
 }
 
-static enum nncw_status copy_attr(struct exporter *e, const struct nncw_node *n, int i,
+static enum nncw_status copy_attr(struct nncw_onnx_exporter *e, const struct nncw_node *n, int i,
                                   NncwOnnx__NodeProto *np)
 {
     const char *name = nncw_node_get_attr_name(n, i);
@@ -207,14 +210,15 @@ static enum nncw_status copy_attr(struct exporter *e, const struct nncw_node *n,
     return NNCW_OK;
 }
 
-static const char *value_name(const struct exporter *e, int id)
+static const char *value_name(const struct nncw_onnx_exporter *e, int id)
 {
-    return id >= 0 ? nncw_graph_get_value_name(e->g, id) : "";
+    /* a disabled quantizer is not written: its readers read its input */
+    return id >= 0 ? nncw_graph_get_value_name(e->g, nncw_onnx_export_quant_alias(e->g, id)) : "";
 }
 
 /* an attribute of the old form that becomes input `slot`: its initializer is named after the
  * node */
-static enum nncw_status attr_to_input(struct exporter *e, const struct nncw_node *n,
+static enum nncw_status attr_to_input(struct nncw_onnx_exporter *e, const struct nncw_node *n,
                                       NncwOnnx__NodeProto *np, int slot, const char *attr,
                                       const char *what)
 {
@@ -256,7 +260,7 @@ static const struct moved_attr *moved_of(enum nncw_op op, const char *attr)
     return NULL;
 }
 
-static enum nncw_status export_generic(struct exporter *e, const struct nncw_node *n,
+static enum nncw_status export_generic(struct nncw_onnx_exporter *e, const struct nncw_node *n,
                                        const char *op_type)
 {
     int n_in = nncw_node_count_inputs(n), n_out = nncw_node_count_outputs(n);
@@ -288,7 +292,7 @@ static enum nncw_status export_generic(struct exporter *e, const struct nncw_nod
 }
 
 /* Swish(x) = x * Sigmoid(x) */
-static enum nncw_status export_swish(struct exporter *e, const struct nncw_node *n)
+static enum nncw_status export_swish(struct nncw_onnx_exporter *e, const struct nncw_node *n)
 {
     char name[600], mid[600];
     snprintf(name, sizeof name, "%s/sigmoid", nncw_node_get_name(n));
@@ -309,7 +313,7 @@ static enum nncw_status export_swish(struct exporter *e, const struct nncw_node 
 }
 
 /* Embedding(weight, indices) = Gather(weight, indices, axis 0) */
-static enum nncw_status export_embedding(struct exporter *e, const struct nncw_node *n)
+static enum nncw_status export_embedding(struct nncw_onnx_exporter *e, const struct nncw_node *n)
 {
     NncwOnnx__NodeProto *np = new_node(e, "Gather", nncw_node_get_name(n), 2, 1, 1);
     if (!np)
@@ -323,13 +327,15 @@ static enum nncw_status export_embedding(struct exporter *e, const struct nncw_n
     return NNCW_OK;
 }
 
-static enum nncw_status export_node(struct exporter *e, const struct nncw_node *n)
+static enum nncw_status export_node(struct nncw_onnx_exporter *e, const struct nncw_node *n)
 {
     enum nncw_op op = nncw_node_get_op(n);
     if (op == NNCW_OP_SWISH)
         return export_swish(e, n);
     if (op == NNCW_OP_EMBEDDING)
         return export_embedding(e, n);
+    if (nncw_onnx_is_quant_op(op))
+        return nncw_onnx_export_quant_node(e, n);
     const char *onnx = nncw_op_get_def(op)->onnx_name;
     if (!onnx)
         return NNCW_FAIL(NNCW_ERR_UNSUPPORTED, "onnx export: node '%s': op %s has no ONNX form",
@@ -342,9 +348,61 @@ static enum nncw_status export_node(struct exporter *e, const struct nncw_node *
     return export_generic(e, n, onnx);
 }
 
+/* ---- services for export_quant.c ---- */
+
+struct nncw_graph *nncw_onnx_ex_graph(const struct nncw_onnx_exporter *e)
+{
+    return e->g;
+}
+
+const struct nncw_onnx_export_options *nncw_onnx_ex_options(const struct nncw_onnx_exporter *e)
+{
+    return e->opt;
+}
+
+void *nncw_onnx_ex_alloc(struct nncw_onnx_exporter *e, size_t n)
+{
+    return ex_alloc(e, n);
+}
+
+char *nncw_onnx_ex_strdup(struct nncw_onnx_exporter *e, const char *s)
+{
+    return ex_strdup(e, s);
+}
+
+NncwOnnx__NodeProto *nncw_onnx_ex_new_node(struct nncw_onnx_exporter *e, const char *op_type,
+                                           const char *name, int n_in, int n_out, int max_attrs)
+{
+    return new_node(e, op_type, name, n_in, n_out, max_attrs);
+}
+
+enum nncw_status nncw_onnx_ex_push_node(struct nncw_onnx_exporter *e, NncwOnnx__NodeProto *np)
+{
+    if (np->domain && strcmp(np->domain, NNCW_ONNX_OPENVINO_DOMAIN) == 0)
+        e->openvino_domain = true;
+    return push(e, (void ***)&e->nodes, &e->n_nodes, &e->cap_nodes, np) ? NNCW_OK : NOMEM();
+}
+
+enum nncw_status nncw_onnx_ex_attr_int(struct nncw_onnx_exporter *e, NncwOnnx__NodeProto *np,
+                                       const char *name, int64_t v)
+{
+    return attr_int(e, np, name, v);
+}
+
+enum nncw_status nncw_onnx_ex_add_init(struct nncw_onnx_exporter *e, const char *name,
+                                       const struct nncw_tensor *t)
+{
+    return add_init(e, name, t);
+}
+
+const char *nncw_onnx_ex_value_name(const struct nncw_onnx_exporter *e, int id)
+{
+    return value_name(e, id);
+}
+
 /* ---- graph inputs and outputs ---- */
 
-static NncwOnnx__ValueInfoProto *value_info(struct exporter *e, const char *name,
+static NncwOnnx__ValueInfoProto *value_info(struct nncw_onnx_exporter *e, const char *name,
                                             enum nncw_dtype dt, int ndim, const int64_t *shape,
                                             const bool *batch_dim)
 {
@@ -385,7 +443,7 @@ static NncwOnnx__ValueInfoProto *value_info(struct exporter *e, const char *name
 }
 
 /* graph output shapes; a dimension that changes with the batch size is symbolic */
-static enum nncw_status output_infos(struct exporter *e, bool dynamic,
+static enum nncw_status output_infos(struct nncw_onnx_exporter *e, bool dynamic,
                                      NncwOnnx__ValueInfoProto **out)
 {
     struct nncw_graph *g = e->g;
@@ -417,15 +475,18 @@ static enum nncw_status output_infos(struct exporter *e, bool dynamic,
     return s;
 }
 
-static enum nncw_status build_graph(struct exporter *e, NncwOnnx__GraphProto *gp)
+static enum nncw_status build_graph(struct nncw_onnx_exporter *e, NncwOnnx__GraphProto *gp)
 {
     struct nncw_graph *g = e->g;
     const int *order;
     NNCW_TRY(nncw_graph_topo_order(g, &order));
+    NNCW_TRY(nncw_graph_infer_shapes(g, 1)); /* quantizer export reads the ranks of values */
     for (int k = 0; k < nncw_graph_count_nodes(g); k++)
         NNCW_TRY(export_node(e, nncw_graph_get_node(g, order[k])));
     for (int i = 0; i < nncw_graph_count_params(g); i++) {
         int id = nncw_graph_get_param(g, i);
+        if (nncw_onnx_export_quant_drops_param(e, id)) /* ranges become FakeQuantize inputs */
+            continue;
         NNCW_TRY(add_init(e, nncw_graph_get_value_name(g, id), nncw_graph_get_value_tensor(g, id)));
     }
     int n_in = nncw_graph_count_inputs(g), n_out = nncw_graph_count_outputs(g);
@@ -468,7 +529,8 @@ enum nncw_status nncw_onnx_export_buffer(struct nncw_graph *g,
                          opset, NNCW_ONNX_DEFAULT_OPSET, NNCW_ONNX_MAX_OPSET);
     if (nncw_graph_count_outputs(g) == 0)
         return NNCW_FAIL(NNCW_ERR_INVALID_ARG, "onnx export: the graph has no outputs");
-    struct exporter e = {.g = g};
+    static const struct nncw_onnx_export_options defaults = {0};
+    struct nncw_onnx_exporter e = {.g = g, .opt = opt ? opt : &defaults};
     /* raise the opset to what the graph's ops need */
     for (int k = 0; k < nncw_graph_count_nodes(g); k++) {
         int since = nncw_onnx_op_since(nncw_node_get_op(nncw_graph_get_node(g, k)));
@@ -478,21 +540,27 @@ enum nncw_status nncw_onnx_export_buffer(struct nncw_graph *g,
     e.opset = opset;
     NncwOnnx__ModelProto model;
     NncwOnnx__GraphProto graph;
-    NncwOnnx__OperatorSetIdProto os;
-    NncwOnnx__OperatorSetIdProto *osp = &os;
+    NncwOnnx__OperatorSetIdProto os, os_openvino;
+    NncwOnnx__OperatorSetIdProto *osp[2] = {&os, &os_openvino};
     nncw_onnx__model_proto__init(&model);
     nncw_onnx__graph_proto__init(&graph);
     nncw_onnx__operator_set_id_proto__init(&os);
     os.domain = "";
     os.has_version = 1;
     os.version = opset;
+    nncw_onnx__operator_set_id_proto__init(&os_openvino);
+    os_openvino.domain = NNCW_ONNX_OPENVINO_DOMAIN;
+    os_openvino.has_version = 1;
+    os_openvino.version = 1;
     model.has_ir_version = 1;
     model.ir_version = opset <= 13 ? 7 : 8;
     model.producer_name = (char *)(opt && opt->producer ? opt->producer : "nncw");
     model.n_opset_import = 1;
-    model.opset_import = &osp;
+    model.opset_import = osp;
     model.graph = &graph;
     enum nncw_status s = build_graph(&e, &graph);
+    if (e.openvino_domain)
+        model.n_opset_import = 2;
     if (s == NNCW_OK) {
         size_t n = nncw_onnx__model_proto__get_packed_size(&model);
         uint8_t *buf = nncw_malloc(n ? n : 1);

@@ -200,9 +200,13 @@ static enum nncw_status materialize(struct nncw_onnx_importer *im, const struct 
         NNCW_TRY(reshape_batch_fix(im, s, sym));
         v = &im->syms[*sym];
     }
-    /* initializers are weights, except the running statistics of batch norm */
-    bool trainable =
-        v->init && v->t[0].dtype == NNCW_DTYPE_F32 && !(s->op == NNCW_OP_BATCHNORM && i >= 3);
+    /* initializers are weights, except the running statistics of batch norm and the ranges of
+     * imported quantizers */
+    bool quant_range =
+        i >= 1 && (s->op == NNCW_OP_FAKEQUANTIZE || s->op == NNCW_OP_QUANTIZELINEAR ||
+                   s->op == NNCW_OP_DEQUANTIZELINEAR);
+    bool trainable = v->init && v->t[0].dtype == NNCW_DTYPE_F32 &&
+                     !(s->op == NNCW_OP_BATCHNORM && i >= 3) && !quant_range;
     enum nncw_status st = add_param_named(im, v->name, &v->t[0], trainable, &v->value);
     if (st != NNCW_OK)
         return wrap_node_error(im, st);
@@ -331,7 +335,7 @@ enum nncw_status nncw_onnx_emit(struct nncw_onnx_importer *im, const struct nncw
     if (s->op == NNCW_OP_IDENTITY && all_known && s->out[0] >= 0 &&
         is_graph_output(im, im->syms[s->out[0]].name))
         all_known = false;
-    if (all_known && s->n_in > 0) {
+    if (all_known && s->n_in > 0 && !s->keep_node) {
         bool folded;
         NNCW_TRY(fold_spec(im, s, &folded));
         if (folded)
@@ -571,10 +575,11 @@ static enum nncw_status import_node(struct nncw_onnx_importer *im, size_t index)
         return nncw_onnx_fail_node(im, NNCW_ERR_UNSUPPORTED, "%zu inputs and %zu outputs",
                                    np->n_input, np->n_output);
     const char *domain = nncw_onnx_str(np->domain);
-    if (domain[0] && strcmp(domain, "ai.onnx") != 0)
+    if (domain[0] && strcmp(domain, "ai.onnx") != 0 && !nncw_onnx_is_known_custom_op(domain, op))
         return NNCW_FAIL(NNCW_ERR_UNSUPPORTED,
                          "node \"%s\": op %s.%s is not supported (only the "
-                         "default ONNX domain is)",
+                         "default ONNX domain is, and " NNCW_ONNX_OPENVINO_DOMAIN
+                         "'s FakeQuantize)",
                          im->node_name, domain, op);
     if (im->opset == 0)
         return NNCW_FAIL(NNCW_ERR_PARSE,

@@ -13,6 +13,11 @@
  *     struct nncw_tensor x;
  *     nncw_onnx_read_tensor_file("test_data_set_0/input_0.pb", &x, NULL, 0);
  *
+ * Quantized models: nncw's trainable quantizers are written as OpenVINO FakeQuantize nodes (or
+ * QuantizeLinear/DequantizeLinear pairs with standard_ops), and FakeQuantize of domain
+ * org.openvinotoolkit, QuantizeLinear and DequantizeLinear import as nncw ops (the last two
+ * never folded away on constants, so quantized weights stay visible).
+ *
  * Import: initializers become parameters (float ones trainable), node names become scope
  * names (unnamed nodes get "<op>_<index>"), tensor names are kept as value names, Constant
  * nodes and subgraphs of constants (the Shape -> Gather -> Unsqueeze -> Concat -> Reshape
@@ -50,6 +55,10 @@ struct nncw_onnx_import_options {
 struct nncw_onnx_export_options {
     int opset;            /* default domain opset; 0: 13 (raised if an op needs a newer one) */
     const char *producer; /* NULL: "nncw" */
+    /* Quantizers (SymmetricQuantize, AsymmetricQuantize) as QuantizeLinear + DequantizeLinear
+     * pairs, 8-bit only (NNCF's export_to_onnx_standard_ops); false: OpenVINO FakeQuantize
+     * nodes of domain org.openvinotoolkit. Disabled quantizers are left out either way. */
+    bool standard_ops;
 };
 
 /* One line of an op histogram. */

@@ -30,6 +30,7 @@ enum nncw_onnx_dt {
 #define NNCW_ONNX_MAX_FILE ((size_t)2 << 30)
 #define NNCW_ONNX_DEFAULT_OPSET 13
 #define NNCW_ONNX_MAX_OPSET 17
+#define NNCW_ONNX_OPENVINO_DOMAIN "org.openvinotoolkit"
 
 /* ---- model_file.c: bounded reading and unpacking ---- */
 /* the whole file into a new buffer (nncw_free); NNCW_ERR_IO naming the path, NNCW_ERR_PARSE if
@@ -111,6 +112,7 @@ struct nncw_onnx_spec {
     const char *const *skip_attrs; /* NULL-terminated names not to copy */
     int n_set;
     struct nncw_onnx_attr_set set[4];
+    bool keep_node; /* never fold, even on constant inputs (quantizers on weights) */
 };
 
 static inline const char *nncw_onnx_str(const char *s)
@@ -171,5 +173,45 @@ enum nncw_status nncw_onnx_fold(struct nncw_onnx_importer *im, const struct nncw
 /* op_map.c: the converter of an ONNX node of the default domain, NULL if unsupported */
 typedef enum nncw_status (*nncw_onnx_convert_fn)(struct nncw_onnx_importer *im);
 nncw_onnx_convert_fn nncw_onnx_find_converter(const char *op_type, int64_t opset);
+/* a spec for the current node as it is: its inputs, used outputs, and attributes copied */
+enum nncw_status nncw_onnx_spec_from_node(struct nncw_onnx_importer *im, enum nncw_op op,
+                                          struct nncw_onnx_spec *s);
 /* export: the oldest default-domain opset that has an op in the form nncw writes it */
 int nncw_onnx_op_since(enum nncw_op op);
+
+/* ---- quantized models (export_quant.c, import_quant.c) ---- */
+
+/* export.c's state, and the services it lends export_quant.c (memory lives until packing) */
+struct nncw_onnx_exporter;
+struct nncw_graph *nncw_onnx_ex_graph(const struct nncw_onnx_exporter *e);
+const struct nncw_onnx_export_options *nncw_onnx_ex_options(const struct nncw_onnx_exporter *e);
+void *nncw_onnx_ex_alloc(struct nncw_onnx_exporter *e, size_t n); /* zeroed; NULL: no memory */
+char *nncw_onnx_ex_strdup(struct nncw_onnx_exporter *e, const char *s);
+NncwOnnx__NodeProto *nncw_onnx_ex_new_node(struct nncw_onnx_exporter *e, const char *op_type,
+                                           const char *name, int n_in, int n_out, int max_attrs);
+/* appends a node (one of org.openvinotoolkit adds that domain to the opset imports) */
+enum nncw_status nncw_onnx_ex_push_node(struct nncw_onnx_exporter *e, NncwOnnx__NodeProto *np);
+enum nncw_status nncw_onnx_ex_attr_int(struct nncw_onnx_exporter *e, NncwOnnx__NodeProto *np,
+                                       const char *name, int64_t v);
+/* an initializer; t's data must live until packing (allocate it with nncw_onnx_ex_alloc) */
+enum nncw_status nncw_onnx_ex_add_init(struct nncw_onnx_exporter *e, const char *name,
+                                       const struct nncw_tensor *t);
+/* the ONNX name of a value as nodes read it */
+const char *nncw_onnx_ex_value_name(const struct nncw_onnx_exporter *e, int id);
+
+/* export_quant.c: SymmetricQuantize, AsymmetricQuantize and FakeQuantize */
+bool nncw_onnx_is_quant_op(enum nncw_op op);
+enum nncw_status nncw_onnx_export_quant_node(struct nncw_onnx_exporter *e,
+                                             const struct nncw_node *n);
+/* the value readers of `id` read instead: the input of a disabled quantizer producing it
+ * (repeatedly), else id */
+int nncw_onnx_export_quant_alias(const struct nncw_graph *g, int id);
+/* whether a parameter is written by the quantizers instead of as itself (their ranges, and
+ * weights they write clamped) */
+bool nncw_onnx_export_quant_drops_param(const struct nncw_onnx_exporter *e, int id);
+
+/* import_quant.c: converters */
+enum nncw_status nncw_onnx_convert_fakequantize(struct nncw_onnx_importer *im);
+enum nncw_status nncw_onnx_convert_dequantizelinear(struct nncw_onnx_importer *im);
+/* whether a node of a domain other than the default one is one nncw imports */
+bool nncw_onnx_is_known_custom_op(const char *domain, const char *op_type);

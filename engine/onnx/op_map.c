@@ -65,6 +65,12 @@ static enum nncw_status spec_from_node(struct nncw_onnx_importer *im, enum nncw_
     return NNCW_OK;
 }
 
+enum nncw_status nncw_onnx_spec_from_node(struct nncw_onnx_importer *im, enum nncw_op op,
+                                          struct nncw_onnx_spec *s)
+{
+    return spec_from_node(im, op, s);
+}
+
 static enum nncw_status emit_node(struct nncw_onnx_importer *im, const struct nncw_onnx_spec *s)
 {
     if (s->n_out == 0) /* nothing reads any output: the node is dead */
@@ -709,6 +715,9 @@ static const struct rule rules[] = {
     {"Split", convert_attr_inputs},
     {"ReduceSum", convert_attr_inputs},
     {"Slice", convert_attr_inputs},
+    /* quantization (import_quant.c) */
+    {"FakeQuantize", nncw_onnx_convert_fakequantize},
+    {"DequantizeLinear", nncw_onnx_convert_dequantizelinear},
 };
 
 nncw_onnx_convert_fn nncw_onnx_find_converter(const char *op_type, int64_t opset)

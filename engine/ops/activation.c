@@ -13,6 +13,7 @@
 #include <math.h>
 
 #include "ops/ops_internal.h"
+#include "ops/parallel.h"
 
 struct act_params {
     float alpha, beta; /* LeakyRelu, Elu, HardSigmoid */
@@ -287,6 +288,29 @@ static enum nncw_status act_infer(const struct nncw_node *node,
     return NNCW_OK;
 }
 
+/* one range of elements of a kernel call, for the worker threads */
+struct act_job {
+    const struct act_kind *kind;
+    const struct act_params *p;
+    const float *x, *y, *gy;
+    float *out;
+};
+
+static void act_forward_part(void *arg, int64_t lo, int64_t hi)
+{
+    const struct act_job *j = arg;
+    j->kind->forward(hi - lo, j->x + lo, j->out + lo, j->p);
+}
+
+static void act_backward_part(void *arg, int64_t lo, int64_t hi)
+{
+    const struct act_job *j = arg;
+    j->kind->backward(hi - lo, j->x + lo, j->y + lo, j->gy + lo, j->out + lo, j->p);
+}
+
+/* elements are split in multiples of 64 (whole cache lines); a few operations each */
+enum { ACT_ALIGN = 64, ACT_COST = 4 };
+
 static enum nncw_status act_forward(struct nncw_op_ctx *ctx, const struct nncw_node *node,
                                     struct nncw_tensor *const in[], int n_in,
                                     struct nncw_tensor *const out[])
@@ -294,8 +318,9 @@ static enum nncw_status act_forward(struct nncw_op_ctx *ctx, const struct nncw_n
     (void)ctx;
     struct act_params p;
     act_params_read(node, in, n_in, &p);
-    act_kind_of(node)->forward(nncw_tensor_numel(in[0]), nncw_tensor_f32(in[0]),
-                               nncw_tensor_f32(out[0]), &p);
+    struct act_job j = {act_kind_of(node),      &p, nncw_tensor_f32(in[0]), NULL, NULL,
+                        nncw_tensor_f32(out[0])};
+    nncw_parallel_for(nncw_tensor_numel(in[0]), ACT_ALIGN, ACT_COST, act_forward_part, &j);
     return NNCW_OK;
 }
 
@@ -332,9 +357,11 @@ static enum nncw_status act_backward(struct nncw_op_ctx *ctx, const struct nncw_
     act_params_read(node, in, n_in, &p);
     int64_t n = nncw_tensor_numel(in[0]);
     const float *x = nncw_tensor_f32(in[0]), *gy = nncw_tensor_f32(grad_out[0]);
-    if (grad_in[0])
-        act_kind_of(node)->backward(n, x, nncw_tensor_f32(out[0]), gy, nncw_tensor_f32(grad_in[0]),
-                                    &p);
+    if (grad_in[0]) {
+        struct act_job j = {act_kind_of(node),       &p, x,
+                            nncw_tensor_f32(out[0]), gy, nncw_tensor_f32(grad_in[0])};
+        nncw_parallel_for(n, ACT_ALIGN, ACT_COST, act_backward_part, &j);
+    }
     struct nncw_tensor *g_lo = n_in > 1 ? grad_in[1] : NULL, *g_hi = n_in > 2 ? grad_in[2] : NULL;
     if (g_lo || g_hi)
         clip_bounds_backward(n, x, gy, &p, g_lo, g_hi);

@@ -9,6 +9,8 @@
 
 #include "core/common.h"
 #include "ops/blas.h"
+#include "ops/conv_implicit.h"
+#include "ops/conv_winograd.h"
 #include "ops/ops_internal.h"
 #include "ops/window.h"
 
@@ -581,6 +583,11 @@ size_t nncw_kernel_conv2d_f32_scratch(const struct nncw_conv2d_geom *g)
     size_t n = cnt == 1 && is_pointwise(g) ? 0 : col_rows(g) * p;
     if (cnt > 1)
         n += (size_t)g->m * p;
+    /* the implicit input gradient's flipped kernel; the im2col path stays the fallback, and
+     * pages it never touches cost no memory */
+    size_t flipped = (size_t)g->m * col_rows(g);
+    if (nncw_conv2d_implicit_input_grad_applies(g) && flipped > n)
+        n = flipped;
     return n ? n : 1;
 }
 
@@ -591,6 +598,9 @@ void nncw_kernel_conv2d_f32(const struct nncw_conv2d_geom *g, const float *x, co
         depthwise_forward(g, x, w, b, y, scratch);
         return;
     }
+    if (nncw_conv2d_winograd_forward(g, x, w, b, 0.0f, y) ||
+        nncw_conv2d_implicit_forward(g, x, w, b, 0.0f, y))
+        return;
     const int cnt_max = chunk_images(g);
     const bool direct = cnt_max == 1 && is_pointwise(g);
     const size_t in_img = (size_t)g->c * g->h * g->w, out_img = (size_t)g->m * g->oh * g->ow;
@@ -669,17 +679,10 @@ static void gemm_groups_dcol(const struct nncw_conv2d_geom *g, const float *w, c
                         dyc + (size_t)grp * mg * p, p, beta, dcol + (size_t)grp * kg * p, p);
 }
 
-void nncw_kernel_conv2d_backward_f32(const struct nncw_conv2d_geom *g, const float *x,
-                                     const float *w, const float *dy, float *dx, float *dw,
-                                     float *db, float *scratch)
+/* im2col per chunk of images: dw += dy . col^T, dcol = W^T dy then col2im into dx */
+static void backward_im2col(const struct nncw_conv2d_geom *g, const float *x, const float *w,
+                            const float *dy, float *dx, float *dw, float *db, float *scratch)
 {
-    if (is_depthwise(g)) {
-        if (db)
-            bias_grad(g, dy, g->n, db);
-        if (dx || dw)
-            depthwise_backward(g, x, w, dy, dx, dw, scratch);
-        return;
-    }
     const int cnt_max = chunk_images(g);
     const bool direct = cnt_max == 1 && is_pointwise(g);
     const size_t in_img = (size_t)g->c * g->h * g->w, out_img = (size_t)g->m * g->oh * g->ow;
@@ -714,6 +717,30 @@ void nncw_kernel_conv2d_backward_f32(const struct nncw_conv2d_geom *g, const flo
             }
         }
     }
+}
+
+void nncw_kernel_conv2d_backward_f32(const struct nncw_conv2d_geom *g, const float *x,
+                                     const float *w, const float *dy, float *dx, float *dw,
+                                     float *db, float *scratch)
+{
+    if (is_depthwise(g)) {
+        if (db)
+            bias_grad(g, dy, g->n, db);
+        if (dx || dw)
+            depthwise_backward(g, x, w, dy, dx, dw, scratch);
+        return;
+    }
+    if (db && nncw_conv2d_implicit_applies(g)) {
+        bias_grad(g, dy, g->n, db);
+        db = NULL;
+    }
+    if (dw && nncw_conv2d_implicit_weight_grad(g, x, dy, dw))
+        dw = NULL;
+    if (dx && (nncw_conv2d_winograd_input_grad(g, w, dy, dx) ||
+               nncw_conv2d_implicit_input_grad(g, w, dy, dx, scratch)))
+        dx = NULL;
+    if (dx || dw || db)
+        backward_im2col(g, x, w, dy, dx, dw, db, scratch);
 }
 
 /* ---- the op ---- */

@@ -79,7 +79,7 @@ static enum nncw_status dropout_mode(struct nncw_op_ctx *ctx, const struct nncw_
                                : nncw_node_get_attr_float(node, "ratio", 0.5f);
     NNCW_TRY(check_ratio(node, *ratio));
     bool training =
-        nncw_op_ctx_is_training(ctx) || (n_in > 2 && in[2] && scalar_value(in[2]) != 0.0);
+        nncw_op_ctx_dropout_active(ctx) || (n_in > 2 && in[2] && scalar_value(in[2]) != 0.0);
     *active = training && *ratio > 0.0f;
     return NNCW_OK;
 }

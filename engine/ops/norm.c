@@ -14,6 +14,7 @@
 #include <math.h>
 
 #include "ops/ops_internal.h"
+#include "ops/parallel.h"
 
 /* ---- kernels ---- */
 
@@ -74,11 +75,24 @@ static void grad_sums_row(int64_t n, const float *g, const float *x, float m, do
     }
 }
 
-void nncw_kernel_batchnorm_stats_f32(int64_t n, int64_t c, int64_t s, const float *x, float *mean,
-                                     float *var)
+/* the arguments of one kernel call, shared by the worker threads; each takes channels */
+struct bn_job {
+    int64_t n, c, s;
+    const float *x, *gy, *mean, *inv_std, *scale, *bias;
+    bool batch_stats;
+    float *out, *var, *sum_gy, *sum_gy_xhat;
+};
+
+/* channels are independent: the kernels split them over the threads (a few operations per
+ * element and pass) */
+enum { BN_COST = 4 };
+
+static void stats_part(void *arg, int64_t k0, int64_t k1)
 {
-    int64_t m = n * s;
-    for (int64_t k = 0; k < c; k++) {
+    const struct bn_job *j = arg;
+    const int64_t n = j->n, c = j->c, s = j->s, m = n * s;
+    const float *x = j->x;
+    for (int64_t k = k0; k < k1; k++) {
         double acc = 0;
         for (int64_t i = 0; i < n; i++)
             acc += sum_row(s, x + (i * c + k) * s);
@@ -86,9 +100,16 @@ void nncw_kernel_batchnorm_stats_f32(int64_t n, int64_t c, int64_t s, const floa
         double acc2 = 0;
         for (int64_t i = 0; i < n; i++)
             acc2 += sumsq_row(s, x + (i * c + k) * s, mu);
-        mean[k] = mu;
-        var[k] = m > 0 ? (float)(acc2 / (double)m) : 0.0f;
+        j->out[k] = mu;
+        j->var[k] = m > 0 ? (float)(acc2 / (double)m) : 0.0f;
     }
+}
+
+void nncw_kernel_batchnorm_stats_f32(int64_t n, int64_t c, int64_t s, const float *x, float *mean,
+                                     float *var)
+{
+    struct bn_job j = {.n = n, .c = c, .s = s, .x = x, .out = mean, .var = var};
+    nncw_parallel_for(c, 1, (double)n * s * BN_COST, stats_part, &j);
 }
 
 void nncw_kernel_batchnorm_stats_f32_ref(int64_t n, int64_t c, int64_t s, const float *x,
@@ -109,19 +130,35 @@ void nncw_kernel_batchnorm_stats_f32_ref(int64_t n, int64_t c, int64_t s, const 
     }
 }
 
+static void apply_part(void *arg, int64_t k0, int64_t k1)
+{
+    const struct bn_job *j = arg;
+    const int64_t n = j->n, c = j->c, s = j->s;
+    for (int64_t i = 0; i < n; i++)
+        for (int64_t k = k0; k < k1; k++) {
+            /* y = x * a + b with the channel's factors folded once per row */
+            const float a = j->inv_std[k] * j->scale[k], b = j->bias[k] - j->mean[k] * a;
+            const float *xr = j->x + (i * c + k) * s;
+            float *yr = j->out + (i * c + k) * s;
+            for (int64_t e = 0; e < s; e++)
+                yr[e] = xr[e] * a + b;
+        }
+}
+
 void nncw_kernel_batchnorm_f32(int64_t n, int64_t c, int64_t s, const float *x, const float *mean,
                                const float *inv_std, const float *scale, const float *bias,
                                float *y)
 {
-    for (int64_t i = 0; i < n; i++)
-        for (int64_t k = 0; k < c; k++) {
-            /* y = x * a + b with the channel's factors folded once per row */
-            const float a = inv_std[k] * scale[k], b = bias[k] - mean[k] * a;
-            const float *xr = x + (i * c + k) * s;
-            float *yr = y + (i * c + k) * s;
-            for (int64_t j = 0; j < s; j++)
-                yr[j] = xr[j] * a + b;
-        }
+    struct bn_job j = {.n = n,
+                       .c = c,
+                       .s = s,
+                       .x = x,
+                       .mean = mean,
+                       .inv_std = inv_std,
+                       .scale = scale,
+                       .bias = bias,
+                       .out = y};
+    nncw_parallel_for(c, 1, (double)n * s * BN_COST, apply_part, &j);
 }
 
 void nncw_kernel_batchnorm_f32_ref(int64_t n, int64_t c, int64_t s, const float *x,
@@ -135,21 +172,22 @@ void nncw_kernel_batchnorm_f32_ref(int64_t n, int64_t c, int64_t s, const float 
     }
 }
 
-void nncw_kernel_batchnorm_backward_f32(int64_t n, int64_t c, int64_t s, const float *x,
-                                        const float *gy, const float *mean, const float *inv_std,
-                                        const float *scale, bool batch_stats, float *gx,
-                                        float *sum_gy, float *sum_gy_xhat)
+static void backward_part(void *arg, int64_t k0, int64_t k1)
 {
-    int64_t m = n * s;
-    for (int64_t k = 0; k < c; k++) {
-        const float mu = mean[k], inv = inv_std[k];
+    const struct bn_job *j = arg;
+    const int64_t n = j->n, c = j->c, s = j->s, m = n * s;
+    const float *x = j->x, *gy = j->gy, *scale = j->scale;
+    const bool batch_stats = j->batch_stats;
+    float *gx = j->out;
+    for (int64_t k = k0; k < k1; k++) {
+        const float mu = j->mean[k], inv = j->inv_std[k];
         double sg = 0, sgd = 0;
         for (int64_t i = 0; i < n; i++) {
             const float *xr = x + (i * c + k) * s, *gr = gy + (i * c + k) * s;
             grad_sums_row(s, gr, xr, mu, &sg, &sgd);
         }
-        sum_gy[k] = (float)sg;
-        sum_gy_xhat[k] = (float)(sgd * inv);
+        j->sum_gy[k] = (float)sg;
+        j->sum_gy_xhat[k] = (float)(sgd * inv);
         if (!gx)
             continue;
         const float a = scale[k] * inv;
@@ -159,10 +197,30 @@ void nncw_kernel_batchnorm_backward_f32(int64_t n, int64_t c, int64_t s, const f
         for (int64_t i = 0; i < n; i++) {
             const float *xr = x + (i * c + k) * s, *gr = gy + (i * c + k) * s;
             float *gxr = gx + (i * c + k) * s;
-            for (int64_t j = 0; j < s; j++)
-                gxr[j] += a * (gr[j] - mg - (xr[j] - mu) * mgx);
+            for (int64_t e = 0; e < s; e++)
+                gxr[e] += a * (gr[e] - mg - (xr[e] - mu) * mgx);
         }
     }
+}
+
+void nncw_kernel_batchnorm_backward_f32(int64_t n, int64_t c, int64_t s, const float *x,
+                                        const float *gy, const float *mean, const float *inv_std,
+                                        const float *scale, bool batch_stats, float *gx,
+                                        float *sum_gy, float *sum_gy_xhat)
+{
+    struct bn_job j = {.n = n,
+                       .c = c,
+                       .s = s,
+                       .x = x,
+                       .gy = gy,
+                       .mean = mean,
+                       .inv_std = inv_std,
+                       .scale = scale,
+                       .batch_stats = batch_stats,
+                       .out = gx,
+                       .sum_gy = sum_gy,
+                       .sum_gy_xhat = sum_gy_xhat};
+    nncw_parallel_for(c, 1, (double)n * s * BN_COST * 2, backward_part, &j);
 }
 
 void nncw_kernel_batchnorm_backward_f32_ref(int64_t n, int64_t c, int64_t s, const float *x,

@@ -111,6 +111,12 @@ static const struct nncw_op_def *const table[] = {
     [NNCW_OP_INSTANCENORM] = &nncw_op_def_instancenorm,
     [NNCW_OP_LAYERNORM] = &nncw_op_def_layernorm,
     [NNCW_OP_LRN] = &nncw_op_def_lrn,
+    /* quantization */
+    [NNCW_OP_QUANTIZE_SYMMETRIC] = &nncw_op_def_quantize_symmetric,
+    [NNCW_OP_QUANTIZE_ASYMMETRIC] = &nncw_op_def_quantize_asymmetric,
+    [NNCW_OP_FAKEQUANTIZE] = &nncw_op_def_fakequantize,
+    [NNCW_OP_QUANTIZELINEAR] = &nncw_op_def_quantizelinear,
+    [NNCW_OP_DEQUANTIZELINEAR] = &nncw_op_def_dequantizelinear,
 };
 _Static_assert(NNCW_ARRAY_LEN(table) == NNCW_OP_COUNT, "op table out of date");
 

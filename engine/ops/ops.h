@@ -137,6 +137,13 @@ enum nncw_op {
     NNCW_OP_INSTANCENORM,
     NNCW_OP_LAYERNORM,
     NNCW_OP_LRN,
+    /* quantization (fake_quantize.c, quantize_linear.c): NNCF's trainable quantizers,
+     * OpenVINO's FakeQuantize, ONNX's QuantizeLinear / DequantizeLinear */
+    NNCW_OP_QUANTIZE_SYMMETRIC,
+    NNCW_OP_QUANTIZE_ASYMMETRIC,
+    NNCW_OP_FAKEQUANTIZE,
+    NNCW_OP_QUANTIZELINEAR,
+    NNCW_OP_DEQUANTIZELINEAR,
     NNCW_OP_COUNT
 };
 
@@ -175,6 +182,8 @@ enum nncw_status nncw_op_find_onnx(const char *onnx_name, enum nncw_op *out);
 
 /* ---- what an op may ask of the executor running it ---- */
 bool nncw_op_ctx_is_training(const struct nncw_op_ctx *ctx);
+/* training without the executor's no_dropout option */
+bool nncw_op_ctx_dropout_active(const struct nncw_op_ctx *ctx);
 /* a per-node buffer kept from forward to backward and across steps (batch-norm statistics,
  * max-pool indices, dropout masks); zeroed when first allocated; NULL when out of memory */
 void *nncw_op_ctx_saved(struct nncw_op_ctx *ctx, const struct nncw_node *node, size_t nbytes);

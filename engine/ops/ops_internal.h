@@ -86,3 +86,8 @@ extern const struct nncw_op_def nncw_op_def_resize;
 extern const struct nncw_op_def nncw_op_def_convtranspose;
 /* sample_norm.c */
 extern const struct nncw_op_def nncw_op_def_instancenorm, nncw_op_def_layernorm, nncw_op_def_lrn;
+/* fake_quantize.c */
+extern const struct nncw_op_def nncw_op_def_quantize_symmetric, nncw_op_def_quantize_asymmetric,
+    nncw_op_def_fakequantize;
+/* quantize_linear.c */
+extern const struct nncw_op_def nncw_op_def_quantizelinear, nncw_op_def_dequantizelinear;

@@ -6,6 +6,7 @@
 
 #include "core/common.h"
 #include "ops/ops_internal.h"
+#include "ops/parallel.h"
 #include "ops/window.h"
 
 struct pool_geom {
@@ -121,23 +122,50 @@ static bool is_plain_2x2(const struct pool_geom *g)
            2 * g->ow <= POOL_2X2_BLOCK;
 }
 
-static void maxpool_forward_f32(const struct pool_geom *g, const float *x, float *y, int32_t *idx)
+/* one call's arguments, shared by the worker threads; each takes a range of planes */
+struct max_job {
+    const struct pool_geom *g;
+    const float *x, *dy;
+    float *y, *dx;
+    int32_t *idx;          /* forward: the argmax written */
+    const int32_t *argmax; /* backward: the argmax read */
+};
+
+static void maxpool_forward_part(void *arg, int64_t p0, int64_t p1)
 {
+    const struct max_job *j = arg;
+    const struct pool_geom *g = j->g;
     size_t in_plane = (size_t)g->h * g->w, out_plane = (size_t)g->oh * g->ow;
     bool fast = is_plain_2x2(g);
-    for (int64_t p = 0; p < g->planes; p++) {
+    for (int64_t p = p0; p < p1; p++) {
         if (fast)
-            maxpool_plane_2x2(g, x + p * in_plane, y + p * out_plane, idx + p * out_plane);
+            maxpool_plane_2x2(g, j->x + p * in_plane, j->y + p * out_plane, j->idx + p * out_plane);
         else
-            maxpool_plane(g, x + p * in_plane, y + p * out_plane, idx + p * out_plane);
+            maxpool_plane(g, j->x + p * in_plane, j->y + p * out_plane, j->idx + p * out_plane);
     }
 }
 
-static void maxpool_backward_f32(const struct pool_geom *g, const int32_t *idx, const float *dy,
-                                 float *dx)
+/* a window's taps cost about one operation each */
+static double plane_cost(const struct pool_geom *g)
 {
+    return (double)g->oh * g->ow * g->kh * g->kw + (double)g->h * g->w;
+}
+
+static void maxpool_forward_f32(const struct pool_geom *g, const float *x, float *y, int32_t *idx)
+{
+    struct max_job j = {.g = g, .x = x, .y = y, .idx = idx};
+    nncw_parallel_for(g->planes, 1, plane_cost(g), maxpool_forward_part, &j);
+}
+
+static void maxpool_backward_part(void *arg, int64_t p0, int64_t p1)
+{
+    const struct max_job *j = arg;
+    const struct pool_geom *g = j->g;
+    const int32_t *idx = j->argmax;
+    const float *dy = j->dy;
+    float *dx = j->dx;
     size_t in_plane = (size_t)g->h * g->w, out_plane = (size_t)g->oh * g->ow;
-    for (int64_t p = 0; p < g->planes; p++) {
+    for (int64_t p = p0; p < p1; p++) {
         const int32_t *ip = idx + p * out_plane;
         const float *dp = dy + p * out_plane;
         float *xp = dx + p * in_plane;
@@ -145,6 +173,14 @@ static void maxpool_backward_f32(const struct pool_geom *g, const int32_t *idx, 
             if (ip[o] >= 0)
                 xp[ip[o]] += dp[o];
     }
+}
+
+static void maxpool_backward_f32(const struct pool_geom *g, const int32_t *idx, const float *dy,
+                                 float *dx)
+{
+    struct max_job j = {.g = g, .dy = dy, .dx = dx, .argmax = idx};
+    nncw_parallel_for(g->planes, 1, (double)g->oh * g->ow + (double)g->h * g->w,
+                      maxpool_backward_part, &j);
 }
 
 /* ---- average pooling ---- */

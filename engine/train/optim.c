@@ -10,6 +10,7 @@ struct nncw_optim {
     struct nncw_optim_config cfg;
     int n;          /* trainable parameters */
     int *ids;       /* their value ids */
+    float *lr_scale; /* per parameter: multiplier of the learning rate (1 by default) */
     float **state1; /* momentum buffer / Adam first moment */
     float **state2; /* Adam second moment */
     int64_t steps;
@@ -81,6 +82,7 @@ void nncw_optim_free(struct nncw_optim *o)
     nncw_free(o->state1);
     nncw_free(o->state2);
     nncw_free(o->ids);
+    nncw_free(o->lr_scale);
     nncw_free(o);
 }
 
@@ -96,9 +98,10 @@ enum nncw_status nncw_optim_new(struct nncw_graph *g, const struct nncw_optim_co
     o->cfg = *cfg;
     int np = nncw_graph_count_params(g);
     o->ids = nncw_calloc((size_t)(np ? np : 1), sizeof *o->ids);
+    o->lr_scale = nncw_calloc((size_t)(np ? np : 1), sizeof *o->lr_scale);
     o->state1 = nncw_calloc((size_t)(np ? np : 1), sizeof *o->state1);
     o->state2 = nncw_calloc((size_t)(np ? np : 1), sizeof *o->state2);
-    if (!o->ids || !o->state1 || !o->state2)
+    if (!o->ids || !o->lr_scale || !o->state1 || !o->state2)
         goto nomem;
     for (int i = 0; i < np; i++) {
         int id = nncw_graph_get_param(g, i);
@@ -110,6 +113,7 @@ enum nncw_status nncw_optim_new(struct nncw_graph *g, const struct nncw_optim_co
         float *s1 = need1 ? nncw_calloc((size_t)n, sizeof(float)) : NULL;
         float *s2 = need2 ? nncw_calloc((size_t)n, sizeof(float)) : NULL;
         o->ids[o->n] = id;
+        o->lr_scale[o->n] = 1.0f;
         o->state1[o->n] = s1;
         o->state2[o->n] = s2;
         o->n++;
@@ -180,11 +184,27 @@ void nncw_optim_step(struct nncw_optim *o)
         struct nncw_tensor *g = nncw_graph_get_value_grad(o->g, o->ids[i]);
         NNCW_ASSERT(g != NULL);
         int64_t n = nncw_tensor_numel(w);
-        if (o->cfg.type == NNCW_OPTIM_SGD)
-            sgd_update(&o->cfg, o->steps == 1, nncw_tensor_f32(w), nncw_tensor_f32(g),
-                       o->state1[i], n);
+        struct nncw_optim_config c = o->cfg;
+        c.lr *= o->lr_scale[i];
+        if (c.type == NNCW_OPTIM_SGD)
+            sgd_update(&c, o->steps == 1, nncw_tensor_f32(w), nncw_tensor_f32(g), o->state1[i],
+                       n);
         else
-            adam_update(&o->cfg, o->steps, nncw_tensor_f32(w), nncw_tensor_f32(g), o->state1[i],
+            adam_update(&c, o->steps, nncw_tensor_f32(w), nncw_tensor_f32(g), o->state1[i],
                         o->state2[i], n);
     }
+}
+
+enum nncw_status nncw_optim_set_param_lr_scale(struct nncw_optim *o, int value_id, float scale)
+{
+    if (!(scale >= 0) || !isfinite(scale))
+        return NNCW_FAIL(NNCW_ERR_INVALID_ARG, "optimizer: learning-rate multiplier %g must be >= 0",
+                         (double)scale);
+    for (int i = 0; i < o->n; i++)
+        if (o->ids[i] == value_id) {
+            o->lr_scale[i] = scale;
+            return NNCW_OK;
+        }
+    return NNCW_FAIL(NNCW_ERR_INVALID_ARG, "optimizer: '%s' is not a trainable parameter",
+                     nncw_graph_get_value_name(o->g, value_id));
 }

@@ -70,6 +70,10 @@ void nncw_optim_set_lr(struct nncw_optim *o, float lr);
 float nncw_optim_get_lr(const struct nncw_optim *o);
 /* one update from the current gradients */
 void nncw_optim_step(struct nncw_optim *o);
+/* the learning rate of one parameter is lr * scale (compression parameters such as quantizer
+ * scales train with NNCF's compression_lr_multiplier); NNCW_ERR_INVALID_ARG if value_id is not
+ * a trainable parameter of the graph */
+enum nncw_status nncw_optim_set_param_lr_scale(struct nncw_optim *o, int value_id, float scale);
 /* number of steps taken */
 int64_t nncw_optim_count_steps(const struct nncw_optim *o);
 

@@ -19,6 +19,8 @@ struct nncw_trainer {
     struct nncw_tensor dlogits;
     nncw_train_event_fn fn;
     void *user;
+    struct nncw_train_hooks hooks;
+    double window_closs;
     int epoch;
     int64_t step, steps_per_epoch, global_step;
     double t_start, t_window;
@@ -177,6 +179,19 @@ void nncw_trainer_set_callback(struct nncw_trainer *t, nncw_train_event_fn fn, v
     t->user = user;
 }
 
+enum nncw_status nncw_trainer_set_hooks(struct nncw_trainer *t, const struct nncw_train_hooks *h)
+{
+    t->hooks = *h;
+    if (!h->param_lr_scale)
+        return NNCW_OK;
+    for (int i = 0; i < nncw_graph_count_params(t->g); i++) {
+        int id = nncw_graph_get_param(t->g, i);
+        if (nncw_graph_is_trainable(t->g, id))
+            NNCW_TRY(nncw_optim_set_param_lr_scale(t->optim, id, h->param_lr_scale(h->user, id)));
+    }
+    return NNCW_OK;
+}
+
 void nncw_trainer_get_last_epoch(const struct nncw_trainer *t, struct nncw_train_event *out)
 {
     *out = t->last_epoch;
@@ -222,7 +237,20 @@ static enum nncw_status train_batch(struct nncw_trainer *t, int n, float *loss)
     nncw_graph_zero_grads(t->g);
     const struct nncw_tensor *gout[] = {&t->dlogits};
     NNCW_TRY(nncw_exec_backward(ex, gout));
+    if (t->hooks.loss) {
+        float closs = 0;
+        NNCW_TRY(t->hooks.loss(t->hooks.user, &closs));
+        if (!isfinite(closs))
+            return NNCW_FAIL(NNCW_ERR_NUMERIC,
+                             "training diverged at epoch %d, step %lld: the compression loss is "
+                             "%g; the weights are kept from the step before",
+                             t->epoch + 1, (long long)t->step + 1, (double)closs);
+        t->window_closs += closs;
+        *loss += closs;
+    }
     nncw_optim_step(t->optim);
+    if (t->hooks.step_end)
+        NNCW_TRY(t->hooks.step_end(t->hooks.user, t->global_step + 1));
     return NNCW_OK;
 }
 
@@ -257,8 +285,9 @@ static bool step_event(struct nncw_trainer *t)
     double dt = now_s() - t->t_window;
     ev.loss = (float)(t->window_loss / (double)t->window_steps);
     ev.images_per_s = dt > 0 ? (double)t->window_images / dt : 0;
+    ev.compression_loss = (float)(t->window_closs / (double)t->window_steps);
     t->window_steps = t->window_images = 0;
-    t->window_loss = 0;
+    t->window_loss = t->window_closs = 0;
     t->t_window = now_s();
     return emit(t, &ev);
 }
@@ -279,13 +308,16 @@ static enum nncw_status end_epoch(struct nncw_trainer *t, bool *keep_going)
     return NNCW_OK;
 }
 
-static void begin_epoch(struct nncw_trainer *t)
+static enum nncw_status begin_epoch(struct nncw_trainer *t)
 {
     nncw_loader_start_epoch(t->loader, t->epoch);
     nncw_optim_set_lr(t->optim, nncw_lr_at(&t->o.schedule, t->o.optim.lr, t->epoch));
     t->step = 0;
     t->epoch_loss = 0;
     t->epoch_correct = t->epoch_seen = t->epoch_batches = 0;
+    if (t->hooks.epoch_begin)
+        NNCW_TRY(t->hooks.epoch_begin(t->hooks.user, t->epoch));
+    return NNCW_OK;
 }
 
 enum nncw_status nncw_trainer_step(struct nncw_trainer *t, bool *finished)
@@ -295,7 +327,7 @@ enum nncw_status nncw_trainer_step(struct nncw_trainer *t, bool *finished)
         return NNCW_OK;
     if (t->global_step == 0 && t->step == 0) {
         t->t_start = t->t_window = now_s();
-        begin_epoch(t);
+        NNCW_TRY(begin_epoch(t));
     }
     int n = 0;
     if (t->step >= t->steps_per_epoch ||
@@ -321,7 +353,7 @@ enum nncw_status nncw_trainer_step(struct nncw_trainer *t, bool *finished)
         if (++t->epoch == t->o.epochs)
             t->finished = true;
         else
-            begin_epoch(t);
+            NNCW_TRY(begin_epoch(t));
     }
     *finished = t->finished;
     if (!keep_going && !t->finished)

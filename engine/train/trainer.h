@@ -53,12 +53,30 @@ struct nncw_train_event {
     double images_per_s;            /* over the steps since the previous event */
     double eta_s;                   /* estimated seconds to the end of training */
     double elapsed_s;
+    float compression_loss;         /* the hooks' loss, mean since the previous event (0: none) */
     float train_loss, train_acc;    /* EPOCH: over the epoch */
     float test_loss, test_acc;      /* EPOCH: on the test set (NaN without one) */
 };
 
 /* false stops the run after the current step (nncw_trainer_run returns NNCW_ERR_CANCELLED) */
 typedef bool (*nncw_train_event_fn)(void *user, const struct nncw_train_event *ev);
+
+/* What a compression algorithm adds to the loop: NNCF's controller steps its scheduler at
+ * epoch starts and after optimizer steps, adds its loss, and trains its own parameters with a
+ * learning-rate multiplier. Every member may be NULL. */
+struct nncw_train_hooks {
+    void *user;
+    /* before the first step of an epoch (scheduler.epoch_step) */
+    enum nncw_status (*epoch_begin)(void *user, int epoch);
+    /* after each optimizer step (scheduler.step) */
+    enum nncw_status (*step_end)(void *user, int64_t global_step);
+    /* after the task loss's backward, before the optimizer step: the algorithm's loss, whose
+     * gradients it accumulates into the parameters' gradients */
+    enum nncw_status (*loss)(void *user, float *loss);
+    /* learning-rate multiplier of a trainable parameter; asked once per parameter when the
+     * hooks are set */
+    float (*param_lr_scale)(void *user, int value_id);
+};
 
 struct nncw_trainer;
 
@@ -71,6 +89,8 @@ enum nncw_status nncw_trainer_new(struct nncw_graph *g, const struct nncw_datase
                                   const struct nncw_train_options *o, struct nncw_trainer **out);
 void nncw_trainer_free(struct nncw_trainer *t);
 void nncw_trainer_set_callback(struct nncw_trainer *t, nncw_train_event_fn fn, void *user);
+/* before the first step; NNCW_ERR_INVALID_ARG from a bad learning-rate multiplier */
+enum nncw_status nncw_trainer_set_hooks(struct nncw_trainer *t, const struct nncw_train_hooks *h);
 
 /* one training step (and, at an epoch's end, evaluation and the EPOCH event); *finished is
  * set once all epochs are done */

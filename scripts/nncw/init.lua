@@ -10,6 +10,7 @@ local train = require "nncw.train"
 local config = require "nncw.config"
 local checkpoint = require "nncw.checkpoint"
 local onnx = require "nncw.onnx"
+local compression = require "nncw.compression"
 local json = require "nncw.json"
 local pretty = require "nncw.pretty"
 local help = require "nncw.help"
@@ -27,6 +28,7 @@ local nncw = {
    config = config,
    checkpoint = checkpoint,
    onnx = onnx,
+   compression = compression,
    json = json,
    scope_matches = graph.scope_matches,
    pretty = pretty.format,
@@ -104,6 +106,26 @@ function config.Config:to_table()
       c.params_json, c.settings_json = nil, nil
    end
    return t
+end
+
+-- ---- compression ----
+
+--- nncw.compress(model, config[, {data, batch, seed}]): compress model in place as config's
+-- "compression" section says (NNCF's format); config is a Config, a JSON file's path or a
+-- table shaped like the file. Returns the Compression (quantizers, edits, statistics, export).
+function nncw.compress(model, cfg, opts)
+   if type(cfg) == "string" then
+      local ok, loaded = pcall(config.load, cfg)
+      if not ok then error((tostring(loaded):gsub("^nncw%.config%.load:", "nncw.compress:")), 2) end
+      cfg = loaded
+   elseif type(cfg) == "table" then
+      local ok, made = pcall(config.from_table, cfg, "<table>")
+      if not ok then error((tostring(made):gsub("^nncw%.config%.from_table:", "nncw.compress:")), 2) end
+      cfg = made
+   end
+   local ok, c = pcall(compression.create, model, cfg, opts)
+   if not ok then error((tostring(c):gsub("^nncw%.compression%.create:", "nncw.compress:")), 2) end
+   return c
 end
 
 return nncw

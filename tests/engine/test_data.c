@@ -907,6 +907,7 @@ static Suite *data_suite(void)
     suite_add_tcase(s, tc);
 
     tc = tcase_create("errors");
+    tcase_set_timeout(tc, 60); /* writes whole CIFAR-sized files: slow on a busy disk */
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_idx_missing_file_and_folder);
     tcase_add_test(tc, test_idx_bad_magic_type_and_dimension_count);
@@ -920,6 +921,7 @@ static Suite *data_suite(void)
     suite_add_tcase(s, tc);
 
     tc = tcase_create("cifar");
+    tcase_set_timeout(tc, 60);
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_cifar_test_batch_exact_values);
     tcase_add_test(tc, test_cifar_train_batches_in_unpacked_subfolder);

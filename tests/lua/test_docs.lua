@@ -15,15 +15,16 @@ local function add_table(prefix, t, skip)
    end
 end
 add_table("nncw.", nncw, {})
-for _, mod in ipairs{"host", "tensor", "zoo", "nn", "data", "config", "checkpoint", "onnx", "json"} do
+for _, mod in ipairs{"host", "tensor", "zoo", "nn", "data", "config", "checkpoint", "onnx", "json",
+                    "compression"} do
    add_table("nncw." .. mod .. ".", nncw[mod], {Tensor = true, Builder = true, Dataset = true,
-      Loader = true, Config = true, Module = true})
+      Loader = true, Config = true, Module = true, Compression = true})
 end
 api[#api + 1] = "nncw.config.algorithms"
 local classes = {
    Tensor = nncw.tensor.Tensor, Graph = nncw.graph.Graph, Node = nncw.graph.Node,
    Builder = nncw.zoo.Builder, Dataset = nncw.data.Dataset, Loader = nncw.data.Loader,
-   Config = nncw.config.Config,
+   Config = nncw.config.Config, Compression = nncw.compression.Compression,
 }
 for cname, methods in pairs(classes) do
    for k, v in pairs(methods) do

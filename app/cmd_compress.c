@@ -1,0 +1,372 @@
+/* `nncw compress`: build a compressed model from an NNCF-style config, initialise it on data,
+ * optionally fine-tune it, print the statistics and export it. */
+#include "commands.h"
+
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "args.h"
+#include "checkpoint/checkpoint.h"
+#include "compression/compression.h"
+#include "config/config.h"
+#include "core/alloc.h"
+#include "datasets.h"
+#include "onnx/onnx.h"
+#include "ops/blas.h"
+#include "train/trainer.h"
+#include "zoo/zoo.h"
+
+static const char usage[] =
+    "usage: nncw compress MODEL --config FILE.json [options]\n"
+    "\n"
+    "Compress a model as the config's \"compression\" section says (NNCF's format): insert\n"
+    "the quantizers (or masks...), initialise them on data, optionally fine-tune, print the\n"
+    "statistics and export. MODEL is an ONNX file or a built-in model name (cnn, resnet18,\n"
+    "resnet20, mobilenet_v2; with --load for trained weights).\n"
+    "\n"
+    "  --config FILE        the NNCF-style JSON config (required)\n"
+    "  --load FILE          weights for a built-in model, from `nncw train --save`\n"
+    "  --data NAME          fashion-mnist, mnist, cifar10 or synthetic (default fashion-mnist)\n"
+    "  --data-dir DIR       where the data set's files are\n"
+    "  --train-subset N     initialise and fine-tune on the first N training samples\n"
+    "  --test-subset N      evaluate on the first N test samples\n"
+    "  --no-eval            skip the accuracy evaluations\n"
+    "  --epochs N           fine-tuning epochs (default: the config's \"epochs\", else 0)\n"
+    "  --batch N            batch size (default: the config's, else 64)\n"
+    "  --lr X               learning rate (default: the config's optimizer.base_lr, else 0.001)\n"
+    "  --seed N             seed for data order and initialisation (default: config, else 1)\n"
+    "  --threads N          BLAS threads (default: all cores)\n"
+    "  --export FILE.onnx   write the compressed model (FakeQuantize or, with the config's\n"
+    "                       export_to_onnx_standard_ops, QuantizeLinear/DequantizeLinear)\n"
+    "  --save FILE          write the weights, quantizer parameters included\n"
+    "  --quiet              only the results\n"
+    "\n"
+    "Ctrl-C stops fine-tuning after the current step; the model is still exported/saved.\n";
+
+struct compress_args {
+    const char *model, *config, *load, *export_path, *save;
+    struct app_data_args data;
+    long train_subset, test_subset, threads, epochs, batch, seed;
+    double lr;
+    bool no_eval, quiet;
+};
+
+static volatile sig_atomic_t interrupted;
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
+
+/* returns 0 to go on, or an exit status (-1: --help printed) */
+static int parse(int argc, char **argv, struct compress_args *a)
+{
+    const char *cmd = "compress";
+    for (int i = 1; i < argc; i++) {
+        const char *o = argv[i], *v = NULL;
+#define VALUE()                                                                                    \
+    do {                                                                                           \
+        if (!(v = app_option_value(cmd, argc, argv, &i)))                                          \
+            return 2;                                                                              \
+    } while (0)
+#define INT(field, lo, hi)                                                                         \
+    do {                                                                                           \
+        VALUE();                                                                                   \
+        if (!app_parse_int(cmd, o, v, lo, hi, &field))                                             \
+            return 2;                                                                              \
+    } while (0)
+        if (!strcmp(o, "--help") || !strcmp(o, "-h")) {
+            fputs(usage, stdout);
+            return -1;
+        } else if (!strcmp(o, "--config")) {
+            VALUE();
+            a->config = v;
+        } else if (!strcmp(o, "--load")) {
+            VALUE();
+            a->load = v;
+        } else if (!strcmp(o, "--data")) {
+            VALUE();
+            a->data.name = v;
+        } else if (!strcmp(o, "--data-dir")) {
+            VALUE();
+            a->data.dir = v;
+        } else if (!strcmp(o, "--train-subset")) {
+            INT(a->train_subset, 1, 100000000);
+        } else if (!strcmp(o, "--test-subset")) {
+            INT(a->test_subset, 1, 100000000);
+        } else if (!strcmp(o, "--no-eval")) {
+            a->no_eval = true;
+        } else if (!strcmp(o, "--epochs")) {
+            INT(a->epochs, 0, 100000);
+        } else if (!strcmp(o, "--batch")) {
+            INT(a->batch, 1, 65536);
+        } else if (!strcmp(o, "--lr")) {
+            VALUE();
+            if (!app_parse_float(cmd, o, v, 0, 100, &a->lr))
+                return 2;
+        } else if (!strcmp(o, "--seed")) {
+            INT(a->seed, 0, 2147483647);
+        } else if (!strcmp(o, "--threads")) {
+            INT(a->threads, 1, 1024);
+        } else if (!strcmp(o, "--export")) {
+            VALUE();
+            a->export_path = v;
+        } else if (!strcmp(o, "--save")) {
+            VALUE();
+            a->save = v;
+        } else if (!strcmp(o, "--quiet")) {
+            a->quiet = true;
+        } else if (o[0] == '-') {
+            fprintf(stderr, "nncw compress: unknown option '%s' (see 'nncw compress --help')\n",
+                    o);
+            return 2;
+        } else if (!a->model) {
+            a->model = o;
+        } else {
+            fprintf(stderr, "nncw compress: one model only (got '%s' and '%s')\n", a->model, o);
+            return 2;
+        }
+#undef VALUE
+#undef INT
+    }
+    if (!a->model || !a->config) {
+        fprintf(stderr, "nncw compress: %s\n%s", !a->model ? "no model given" : "--config is required",
+                usage);
+        return 2;
+    }
+    return 0;
+}
+
+static int fail(const char *what)
+{
+    fprintf(stderr, "nncw compress: %s%s%s\n", what ? what : "", what ? ": " : "",
+            nncw_last_error());
+    return 1;
+}
+
+static bool is_onnx_path(const char *m)
+{
+    size_t n = strlen(m);
+    return strchr(m, '/') || (n > 5 && !strcmp(m + n - 5, ".onnx"));
+}
+
+/* the model: an ONNX file, or a built-in one shaped for the data (and its trained weights) */
+static enum nncw_status load_model(const struct compress_args *a, const struct nncw_dataset *train,
+                                   struct nncw_graph **g)
+{
+    if (is_onnx_path(a->model)) {
+        if (a->load)
+            return NNCW_FAIL(NNCW_ERR_INVALID_ARG, "--load is for built-in models; '%s' carries "
+                             "its own weights", a->model);
+        return nncw_onnx_import_file(a->model, NULL, g);
+    }
+    if (!nncw_zoo_describe(a->model))
+        return NNCW_FAIL(NNCW_ERR_NOT_FOUND, "'%s' is neither an ONNX file (*.onnx) nor a "
+                         "built-in model (cnn, resnet18, resnet20, mobilenet_v2)", a->model);
+    struct nncw_zoo_options zo = nncw_zoo_defaults(a->model);
+    int64_t shape[3];
+    nncw_dataset_get_sample_shape(train, shape);
+    zo.in_c = (int)shape[0];
+    zo.in_h = (int)shape[1];
+    zo.in_w = (int)shape[2];
+    zo.classes = nncw_dataset_count_classes(train);
+    zo.seed = 1;
+    NNCW_TRY(nncw_zoo_build(a->model, &zo, g));
+    if (a->load) {
+        enum nncw_status s = nncw_checkpoint_load(*g, a->load);
+        if (s != NNCW_OK) {
+            nncw_graph_free(*g);
+            *g = NULL;
+        }
+        return s;
+    }
+    return NNCW_OK;
+}
+
+static bool on_event(void *user, const struct nncw_train_event *ev)
+{
+    const struct compress_args *a = user;
+    if (!a->quiet && ev->type == NNCW_TRAIN_EVENT_STEP)
+        printf("epoch %d/%d  step %lld/%lld  loss %.4f  lr %.4g  %.0f img/s\n", ev->epoch + 1,
+               ev->epochs, (long long)ev->step, (long long)ev->steps_per_epoch, ev->loss, ev->lr,
+               ev->images_per_s);
+    else if (!a->quiet && ev->type == NNCW_TRAIN_EVENT_EPOCH) {
+        printf("epoch %d/%d done  train loss %.4f acc %.2f%%", ev->epoch + 1, ev->epochs,
+               ev->train_loss, 100.0 * ev->train_acc);
+        if (!isnan(ev->test_acc))
+            printf("  |  test loss %.4f acc %.2f%%", ev->test_loss, 100.0 * ev->test_acc);
+        printf("\n");
+    }
+    fflush(stdout);
+    return !interrupted;
+}
+
+static enum nncw_status report_accuracy(const struct compress_args *a, struct nncw_graph *g,
+                                        const struct nncw_dataset *test, const char *what,
+                                        float *acc)
+{
+    *acc = NAN;
+    if (a->no_eval)
+        return NNCW_OK;
+    float loss;
+    NNCW_TRY(nncw_evaluate(g, test, 256, acc, &loss));
+    printf("%s test accuracy %.2f%% (loss %.4f)\n", what, 100.0 * *acc, loss);
+    fflush(stdout);
+    return NNCW_OK;
+}
+
+static int fine_tune(const struct compress_args *a, const struct nncw_config *cfg,
+                     struct nncw_graph *g, struct nncw_compression *c,
+                     const struct nncw_dataset *train, const struct nncw_dataset *test)
+{
+    struct nncw_train_options o = nncw_train_defaults();
+    o.optim.lr = 0.001f;
+    o.epochs = 0;
+    nncw_config_apply_train(cfg, &o);
+    if (a->epochs >= 0)
+        o.epochs = (int)a->epochs;
+    if (a->batch > 0)
+        o.batch_size = (int)a->batch;
+    if (a->lr >= 0)
+        o.optim.lr = (float)a->lr;
+    if (a->seed >= 0)
+        o.seed = (uint64_t)a->seed;
+    if (o.epochs == 0)
+        return 0;
+    o.log_every = a->quiet ? 0 : 100;
+    struct nncw_trainer *t = NULL;
+    if (nncw_trainer_new(g, train, a->no_eval ? NULL : test, &o, &t) != NNCW_OK)
+        return fail("fine-tuning");
+    struct nncw_train_hooks h = nncw_compression_train_hooks(c);
+    if (nncw_trainer_set_hooks(t, &h) != NNCW_OK) {
+        nncw_trainer_free(t);
+        return fail("fine-tuning");
+    }
+    nncw_trainer_set_callback(t, on_event, (void *)a);
+    if (!a->quiet)
+        printf("fine-tuning: %d epochs, batch %d, %s lr %g, seed %llu\n", o.epochs, o.batch_size,
+               nncw_optim_type_name(o.optim.type), (double)o.optim.lr,
+               (unsigned long long)o.seed);
+    signal(SIGINT, on_sigint);
+    enum nncw_status s = nncw_trainer_run(t);
+    signal(SIGINT, SIG_DFL);
+    int rc = 0;
+    if (s == NNCW_OK) {
+        struct nncw_train_event last;
+        nncw_trainer_get_last_epoch(t, &last);
+        if (!isnan(last.test_acc))
+            printf("fine-tuned test accuracy %.2f%% (loss %.4f) after %d epochs\n",
+                   100.0 * last.test_acc, last.test_loss, o.epochs);
+    } else {
+        fprintf(stderr, "nncw compress: %s\n", nncw_last_error());
+        rc = s == NNCW_ERR_CANCELLED ? 130 : 1;
+    }
+    nncw_trainer_free(t);
+    return rc;
+}
+
+static int write_outputs(const struct compress_args *a, struct nncw_graph *g,
+                         struct nncw_compression *c)
+{
+    int rc = 0;
+    if (a->export_path) {
+        struct nncw_onnx_export_options eo = {.opset = 13};
+        nncw_compression_export_options(c, &eo);
+        if (nncw_onnx_export_file(g, a->export_path, &eo) != NNCW_OK)
+            rc = fail("--export");
+        else if (!a->quiet)
+            printf("exported %s\n", a->export_path);
+    }
+    if (a->save) {
+        if (nncw_checkpoint_save(g, a->save) != NNCW_OK)
+            rc = fail("--save");
+        else if (!a->quiet)
+            printf("saved weights to %s\n", a->save);
+    }
+    return rc;
+}
+
+static int run(struct compress_args *a)
+{
+    struct nncw_config *cfg = NULL;
+    struct nncw_dataset *train = NULL, *test = NULL;
+    struct nncw_graph *g = NULL;
+    struct nncw_compression *c = NULL;
+    int rc = 1;
+    if (nncw_config_load(a->config, &cfg) != NNCW_OK) {
+        rc = fail(NULL);
+        goto out;
+    }
+    for (int i = 0; i < cfg->n_warnings; i++)
+        fprintf(stderr, "nncw compress: warning: %s\n", cfg->warnings[i]);
+    a->data.channels = cfg->n_inputs && cfg->inputs[0].ndim >= 3
+                           ? (int)cfg->inputs[0].sample_size[cfg->inputs[0].ndim - 3] : 1;
+    a->data.height = cfg->n_inputs && cfg->inputs[0].ndim >= 2
+                         ? (int)cfg->inputs[0].sample_size[cfg->inputs[0].ndim - 2] : 28;
+    a->data.width = cfg->n_inputs && cfg->inputs[0].ndim >= 1
+                        ? (int)cfg->inputs[0].sample_size[cfg->inputs[0].ndim - 1] : 28;
+    a->data.classes = cfg->num_classes > 0 ? cfg->num_classes : 10;
+    if (app_load_dataset(&a->data, true, &train) != NNCW_OK ||
+        app_load_dataset(&a->data, false, &test) != NNCW_OK ||
+        app_subset_dataset(&train, a->train_subset) != NNCW_OK ||
+        app_subset_dataset(&test, a->test_subset) != NNCW_OK) {
+        rc = fail(NULL);
+        goto out;
+    }
+    if (load_model(a, train, &g) != NNCW_OK) {
+        rc = fail(a->model);
+        goto out;
+    }
+    float fp32 = NAN, initialised = NAN;
+    if (report_accuracy(a, g, test, "FP32", &fp32) != NNCW_OK) {
+        rc = fail("evaluation");
+        goto out;
+    }
+    uint64_t seed = a->seed >= 0 ? (uint64_t)a->seed : (cfg->has & NNCW_CFG_SEED ? cfg->seed : 1);
+    struct nncw_compression_init init = {
+        .data = train,
+        .batch_size = a->batch > 0 ? (int)a->batch : (cfg->batch_size > 0 ? cfg->batch_size : 64),
+        .seed = seed};
+    if (nncw_compression_create(g, cfg, &init, &c) != NNCW_OK) {
+        rc = fail(NULL);
+        goto out;
+    }
+    char *stats = NULL;
+    if (nncw_compression_statistics(c, &stats) != NNCW_OK) {
+        rc = fail("statistics");
+        goto out;
+    }
+    if (!a->quiet)
+        fputs(stats, stdout);
+    nncw_free(stats);
+    if (report_accuracy(a, g, test, "compressed (initialised)", &initialised) != NNCW_OK) {
+        rc = fail("evaluation");
+        goto out;
+    }
+    rc = fine_tune(a, cfg, g, c, train, test);
+    int wrc = write_outputs(a, g, c);
+    if (rc == 0)
+        rc = wrc;
+out:
+    nncw_compression_free(c);
+    nncw_graph_free(g);
+    nncw_dataset_free(train);
+    nncw_dataset_free(test);
+    nncw_config_free(cfg);
+    return rc;
+}
+
+int app_cmd_compress(int argc, char **argv)
+{
+    struct compress_args a = {.data = {.name = "fashion-mnist"}, .epochs = -1, .batch = -1,
+                              .seed = -1, .lr = -1};
+    int rc = parse(argc, argv, &a);
+    if (rc != 0)
+        return rc < 0 ? 0 : rc;
+    if (a.threads > 0)
+        nncw_blas_set_threads((int)a.threads);
+    return run(&a);
+}

@@ -1,0 +1,348 @@
+/* A copy of a graph's inspection data for the panels (built by the worker, read by the UI). */
+#include "graph_view.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "graph/inspect.h"
+
+/* ---- the view's memory: blocks freed together ---- */
+
+struct graph_view_block {
+    struct graph_view_block *next;
+    size_t used, size;
+    _Alignas(16) unsigned char data[];
+};
+
+static void *alloc(struct graph_view *v, size_t n)
+{
+    n = (n + 15) & ~(size_t)15;
+    struct graph_view_block *b = v->blocks;
+    if (!b || b->size - b->used < n) {
+        size_t size = n > 60000 ? n : 60000;
+        b = malloc(sizeof *b + size);
+        if (!b)
+            return NULL;
+        b->next = v->blocks;
+        b->used = 0;
+        b->size = size;
+        v->blocks = b;
+    }
+    void *p = b->data + b->used;
+    b->used += n;
+    memset(p, 0, n);
+    return p;
+}
+
+static const char *dup_str(struct graph_view *v, const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = alloc(v, n);
+    if (d)
+        memcpy(d, s, n);
+    return d;
+}
+
+/* ---- formatting ---- */
+
+static void shape_str(const struct nncw_tensor *t, char *buf, size_t size)
+{
+    size_t n = (size_t)snprintf(buf, size, "[");
+    for (int d = 0; d < t->ndim && n < size; d++)
+        n += (size_t)snprintf(buf + n, size - n, "%s%lld", d ? ", " : "", (long long)t->shape[d]);
+    if (n < size)
+        snprintf(buf + n, size - n, "]");
+}
+
+/* "name = value" of attribute i */
+static const char *attr_str(struct graph_view *v, const struct nncw_node *n, int i)
+{
+    char buf[512];
+    const char *name = nncw_node_get_attr_name(n, i);
+    size_t k = (size_t)snprintf(buf, sizeof buf, "%s = ", name);
+    const int64_t *ints;
+    const float *floats;
+    int count;
+    switch (nncw_node_get_attr_type(n, i)) {
+    case NNCW_ATTR_INT:
+        snprintf(buf + k, sizeof buf - k, "%lld", (long long)nncw_node_get_attr_int(n, name, 0));
+        break;
+    case NNCW_ATTR_FLOAT:
+        snprintf(buf + k, sizeof buf - k, "%g", nncw_node_get_attr_float(n, name, 0));
+        break;
+    case NNCW_ATTR_INTS:
+    case NNCW_ATTR_FLOATS:
+        count = nncw_node_get_attr_type(n, i) == NNCW_ATTR_INTS
+                    ? nncw_node_get_attr_ints(n, name, &ints)
+                    : nncw_node_get_attr_floats(n, name, &floats);
+        k += (size_t)snprintf(buf + k, sizeof buf - k, "[");
+        for (int j = 0; j < count && k < sizeof buf - 8; j++) {
+            if (nncw_node_get_attr_type(n, i) == NNCW_ATTR_INTS)
+                k += (size_t)snprintf(buf + k, sizeof buf - k, "%s%lld", j ? ", " : "",
+                                      (long long)ints[j]);
+            else
+                k += (size_t)snprintf(buf + k, sizeof buf - k, "%s%g", j ? ", " : "", floats[j]);
+        }
+        if (k < sizeof buf)
+            snprintf(buf + k, sizeof buf - k, "]");
+        break;
+    default:
+        snprintf(buf + k, sizeof buf - k, "\"%s\"", nncw_node_get_attr_string(n, name, ""));
+        break;
+    }
+    return dup_str(v, buf);
+}
+
+/* ---- parameters ---- */
+
+static void histogram(const struct nncw_tensor *t, struct graph_view_weight *w)
+{
+    int64_t numel = nncw_tensor_numel(t);
+    w->lo = w->hi = 0;
+    bool any = false;
+    for (int64_t i = 0; i < numel; i++) {
+        double x = nncw_tensor_get_flat(t, i);
+        if (!isfinite(x))
+            continue;
+        if (!any || x < w->lo)
+            w->lo = x;
+        if (!any || x > w->hi)
+            w->hi = x;
+        any = true;
+    }
+    if (!any || !t->data)
+        return;
+    double width = (w->hi - w->lo) / GRAPH_VIEW_BINS;
+    for (int64_t i = 0; i < numel; i++) {
+        double x = nncw_tensor_get_flat(t, i);
+        if (!isfinite(x))
+            continue;
+        int b = width > 0 ? (int)((x - w->lo) / width) : GRAPH_VIEW_BINS / 2;
+        w->bins[b < 0 ? 0 : b >= GRAPH_VIEW_BINS ? GRAPH_VIEW_BINS - 1 : b]++;
+    }
+}
+
+static enum nncw_status add_weight(struct graph_view *v, const struct nncw_graph *g, int id)
+{
+    const struct nncw_tensor *t = nncw_graph_get_value_tensor(g, id);
+    struct graph_view_weight *w = &v->weights[v->n_weights];
+    w->name = dup_str(v, nncw_graph_get_value_name(g, id));
+    if (!w->name)
+        return NNCW_FAIL(NNCW_ERR_NOMEM, "graph view: out of memory");
+    shape_str(t, w->shape, sizeof w->shape);
+    w->dtype = nncw_dtype_name(t->dtype);
+    w->trainable = nncw_graph_is_trainable(g, id);
+    nncw_tensor_get_stats(t, &w->stats);
+    histogram(t, w);
+    v->n_weights++;
+    return NNCW_OK;
+}
+
+/* ---- nodes ---- */
+
+static const char *kind_name(const struct nncw_graph *g, int id)
+{
+    switch (nncw_graph_get_value_kind(g, id)) {
+    case NNCW_VALUE_INPUT:
+        return "input";
+    case NNCW_VALUE_PARAM:
+        return nncw_graph_is_trainable(g, id) ? "param" : "buffer";
+    default:
+        return "activation";
+    }
+}
+
+static void fill_value(struct graph_view *v, const struct nncw_graph *g, int id,
+                       const int *weight_of, struct graph_view_value *out)
+{
+    out->name = dup_str(v, nncw_graph_get_value_name(g, id));
+    out->kind = kind_name(g, id);
+    shape_str(nncw_graph_get_value_tensor(g, id), out->shape, sizeof out->shape);
+    out->weight = weight_of[id];
+}
+
+/* producers without repeats, in input order */
+static void fill_producers(struct graph_view *v, const struct nncw_graph *g,
+                           const struct nncw_node *n, struct graph_view_node *vn)
+{
+    vn->producers = alloc(v, sizeof(int) * (size_t)(nncw_node_count_inputs(n) + 1));
+    if (!vn->producers)
+        return;
+    for (int i = 0; i < nncw_node_count_inputs(n); i++) {
+        int id = nncw_node_get_input(n, i);
+        const struct nncw_node *p = id >= 0 ? nncw_graph_get_producer(g, id) : NULL;
+        if (!p)
+            continue;
+        int pi = nncw_node_get_index(p);
+        bool dup = false;
+        for (int j = 0; j < vn->n_producers; j++)
+            dup = dup || vn->producers[j] == pi;
+        if (!dup)
+            vn->producers[vn->n_producers++] = pi;
+    }
+}
+
+/* consumers of any output, in node order (mark is a zeroed scratch array of n_nodes) */
+static void fill_consumers(struct graph_view *v, const struct nncw_graph *g,
+                           const struct nncw_node *n, struct graph_view_node *vn, char *mark)
+{
+    int total = 0;
+    for (int o = 0; o < nncw_node_count_outputs(n); o++) {
+        int id = nncw_node_get_output(n, o);
+        int count = nncw_graph_find_consumers(g, id, NULL, 0);
+        int *users = malloc(sizeof(int) * (size_t)(count + 1));
+        if (!users)
+            continue;
+        nncw_graph_find_consumers(g, id, users, count);
+        for (int k = 0; k < count; k++) {
+            total += !mark[users[k]];
+            mark[users[k]] = 1;
+        }
+        free(users);
+    }
+    vn->consumers = alloc(v, sizeof(int) * (size_t)(total + 1));
+    for (int i = 0; i < v->n_nodes; i++) {
+        if (mark[i] && vn->consumers)
+            vn->consumers[vn->n_consumers++] = i;
+        mark[i] = 0;
+    }
+}
+
+static enum nncw_status fill_node(struct graph_view *v, const struct nncw_graph *g, int i,
+                                  const int *weight_of, char *mark)
+{
+    const struct nncw_node *n = nncw_graph_get_node(g, i);
+    struct graph_view_node *vn = &v->nodes[i];
+    vn->index = i;
+    vn->scope = dup_str(v, nncw_node_get_name(n));
+    vn->op = nncw_op_name(nncw_node_get_op(n));
+    vn->params = nncw_node_count_param_elements(g, n);
+    vn->flops = nncw_node_count_flops(g, n);
+    vn->macs = nncw_node_count_macs(g, n);
+    shape_str(nncw_graph_get_value_tensor(g, nncw_node_get_output(n, 0)), vn->out_shape,
+              sizeof vn->out_shape);
+    int n_in = nncw_node_count_inputs(n), n_out = nncw_node_count_outputs(n);
+    vn->inputs = alloc(v, sizeof *vn->inputs * (size_t)(n_in + 1));
+    vn->outputs = alloc(v, sizeof *vn->outputs * (size_t)(n_out + 1));
+    vn->attrs = alloc(v, sizeof *vn->attrs * (size_t)(nncw_node_count_attrs(n) + 1));
+    if (!vn->scope || !vn->inputs || !vn->outputs || !vn->attrs)
+        return NNCW_FAIL(NNCW_ERR_NOMEM, "graph view: out of memory");
+    for (int k = 0; k < n_in; k++) {
+        int id = nncw_node_get_input(n, k);
+        if (id >= 0)
+            fill_value(v, g, id, weight_of, &vn->inputs[vn->n_inputs++]);
+    }
+    for (int k = 0; k < n_out; k++)
+        fill_value(v, g, nncw_node_get_output(n, k), weight_of, &vn->outputs[vn->n_outputs++]);
+    for (int k = 0; k < nncw_node_count_attrs(n); k++)
+        if ((vn->attrs[vn->n_attrs] = attr_str(v, n, k)))
+            vn->n_attrs++;
+    fill_producers(v, g, n, vn);
+    fill_consumers(v, g, n, vn, mark);
+    return NNCW_OK;
+}
+
+/* ---- the view ---- */
+
+static void io_str(const struct nncw_graph *g, int count, int (*get)(const struct nncw_graph *, int),
+                   char *buf, size_t size)
+{
+    size_t k = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < count && k < size; i++) {
+        int id = get(g, i);
+        char shape[GRAPH_VIEW_SHAPE];
+        shape_str(nncw_graph_get_value_tensor(g, id), shape, sizeof shape);
+        k += (size_t)snprintf(buf + k, size - k, "%s%s %s", i ? ", " : "",
+                              nncw_graph_get_value_name(g, id), shape);
+    }
+}
+
+static enum nncw_status fill(struct graph_view *v, struct nncw_graph *g, int *weight_of,
+                             char *mark)
+{
+    const int *order;
+    NNCW_TRY(nncw_graph_topo_order(g, &order));
+    for (int i = 0; i < v->n_nodes; i++)
+        v->topo[i] = order[i];
+    for (int p = 0; p < nncw_graph_count_params(g); p++) {
+        int id = nncw_graph_get_param(g, p);
+        weight_of[id] = v->n_weights;
+        NNCW_TRY(add_weight(v, g, id));
+    }
+    for (int i = 0; i < v->n_nodes; i++)
+        NNCW_TRY(fill_node(v, g, i, weight_of, mark));
+    v->params = nncw_graph_count_param_elements(g);
+    for (int i = 0; i < v->n_nodes; i++) {
+        v->flops += v->nodes[i].flops;
+        v->macs += v->nodes[i].macs;
+    }
+    io_str(g, nncw_graph_count_inputs(g), nncw_graph_get_input, v->inputs, sizeof v->inputs);
+    io_str(g, nncw_graph_count_outputs(g), nncw_graph_get_output, v->outputs, sizeof v->outputs);
+    return NNCW_OK;
+}
+
+enum nncw_status graph_view_build(struct nncw_graph *g, const char *name, struct graph_view **out)
+{
+    struct graph_view *v = calloc(1, sizeof *v);
+    int n_values = nncw_graph_count_values(g);
+    int *weight_of = malloc(sizeof(int) * (size_t)(n_values + 1));
+    char *mark = calloc((size_t)nncw_graph_count_nodes(g) + 1, 1);
+    enum nncw_status s = NNCW_OK;
+    if (v)
+        atomic_init(&v->refs, 1);
+    if (!v || !weight_of || !mark) {
+        s = NNCW_FAIL(NNCW_ERR_NOMEM, "graph view: out of memory");
+        goto out;
+    }
+    v->key = g;
+    v->n_nodes = nncw_graph_count_nodes(g);
+    for (int i = 0; i < n_values; i++)
+        weight_of[i] = -1;
+    v->name = dup_str(v, name);
+    v->nodes = alloc(v, sizeof *v->nodes * (size_t)(v->n_nodes + 1));
+    v->topo = alloc(v, sizeof *v->topo * (size_t)(v->n_nodes + 1));
+    v->weights = alloc(v, sizeof *v->weights * (size_t)(nncw_graph_count_params(g) + 1));
+    if (!v->name || !v->nodes || !v->topo || !v->weights) {
+        s = NNCW_FAIL(NNCW_ERR_NOMEM, "graph view: out of memory");
+        goto out;
+    }
+    s = fill(v, g, weight_of, mark);
+out:
+    free(weight_of);
+    free(mark);
+    if (s != NNCW_OK) {
+        graph_view_release(v);
+        return s;
+    }
+    *out = v;
+    return NNCW_OK;
+}
+
+int graph_view_find(const struct graph_view *v, const char *scope)
+{
+    for (int i = 0; v && i < v->n_nodes; i++)
+        if (strcmp(v->nodes[i].scope, scope) == 0)
+            return i;
+    return -1;
+}
+
+void graph_view_retain(struct graph_view *v)
+{
+    if (v)
+        atomic_fetch_add(&v->refs, 1);
+}
+
+void graph_view_release(struct graph_view *v)
+{
+    if (!v || atomic_fetch_sub(&v->refs, 1) != 1)
+        return;
+    while (v->blocks) {
+        struct graph_view_block *b = v->blocks;
+        v->blocks = b->next;
+        free(b);
+    }
+    free(v);
+}

@@ -1,0 +1,67 @@
+/*
+ * The workbench session: one Lua state with the nncw module and the REPL core, driven by a
+ * worker thread, so long work (training) never blocks the UI. Every action of the workbench
+ * is a line of Lua submitted here, exactly as if typed at the REPL: it is echoed in the
+ * Console, journaled when it succeeds, and `:save FILE` writes the journal as a script that
+ * `nncw run FILE` replays. What the panels show is kept behind locks for the UI thread: the
+ * Console and Log lines, a view of the graph in the global `model` (rebuilt after each
+ * action), and the current training run's metrics (fed by the training observer).
+ *
+ *     struct session *s;
+ *     if (session_new(&s) != 0) return 1;                 // says why on stderr
+ *     int tty = session_capture_output(s);                // stdout/stderr into the Console
+ *     session_submit(s, "model = nncw.zoo.cnn{seed = 1}", true);
+ *     ... UI loop: session_get_status, session_get_graph, train_history_copy ...
+ *     session_cancel(s);                                   // stops a run after its step
+ *     session_free(s);                                     // waits for the worker
+ *
+ * ui/ talks to Lua only through this API (it never includes lua.h).
+ */
+#pragma once
+
+#include <stdbool.h>
+
+#include "graph_view.h"
+#include "line_ring.h"
+#include "train_history.h"
+
+struct session;
+
+/* what the UI polls */
+struct session_status {
+    bool busy;           /* a line is running */
+    bool more;           /* the last line was an incomplete chunk: the prompt is ">> " */
+    bool quit;           /* :quit was entered */
+    int queued;          /* lines waiting behind the running one */
+    unsigned done;       /* lines finished so far */
+    unsigned errors;     /* of which failed */
+    char running[256];   /* the running line (first line of it) */
+    char last_error[256]; /* the first line of the newest error */
+};
+
+/* a session with a fresh Lua state; -1 after a message on stderr */
+int session_new(struct session **out);
+/* stops the worker (cancelling running work and waiting for it), restores captured output,
+ * closes Lua */
+void session_free(struct session *s);
+
+/* sends standard output and error into the Console/Log (see capture.h) until session_free;
+ * returns a descriptor of the original standard output (the terminal) or -1 */
+int session_capture_output(struct session *s);
+/* puts descriptors 1 and 2 back at once (for a process about to die; async-signal-safe) */
+void session_restore_output(struct session *s);
+
+/* runs a line as the Console would (Lua, or a REPL command such as ":save f.lua"). With
+ * queue false it is refused (false) while other work runs or waits */
+bool session_submit(struct session *s, const char *line, bool queue);
+/* stops the running line: a training run after its current step, a Lua loop at once */
+void session_cancel(struct session *s);
+void session_get_status(struct session *s, struct session_status *out);
+
+struct line_ring *session_console(struct session *s);
+struct line_ring *session_log(struct session *s);
+struct train_history *session_history(struct session *s);
+/* the newest view of the global `model` (a new reference; NULL when it is not a Graph) */
+struct graph_view *session_get_graph(struct session *s);
+/* the REPL's prompt for the next line: "> " or ">> " */
+const char *session_prompt(struct session *s);

@@ -1,0 +1,326 @@
+/* The workbench's pure parts, as plain C: number formatting, the Graph panel's rows, chart
+ * rasterisation, histogram columns, the line ring, the training history and the graph view. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nncwt.h"
+
+#include "fmt.h"
+#include "graph_rows.h"
+#include "graph_view.h"
+#include "line_ring.h"
+#include "train_history.h"
+#include "widgets/chart.h"
+#include "widgets/histogram.h"
+#include "zoo/zoo.h"
+
+/* ---- fmt ---- */
+
+START_TEST(test_fmt_count_groups_thousands)
+{
+    char b[32];
+    ck_assert_str_eq(ui_fmt_count(225034, b, sizeof b), "225,034");
+    ck_assert_str_eq(ui_fmt_count(0, b, sizeof b), "0");
+    ck_assert_str_eq(ui_fmt_count(999, b, sizeof b), "999");
+    ck_assert_str_eq(ui_fmt_count(-1234567, b, sizeof b), "-1,234,567");
+}
+END_TEST
+
+START_TEST(test_fmt_si_scales)
+{
+    char b[32];
+    ck_assert_str_eq(ui_fmt_si(389376, b, sizeof b), "389.4k");
+    ck_assert_str_eq(ui_fmt_si(320, b, sizeof b), "320");
+    ck_assert_str_eq(ui_fmt_si(5.3e6, b, sizeof b), "5.3M");
+    ck_assert_str_eq(ui_fmt_si(1.8e9, b, sizeof b), "1.8G");
+    ck_assert_str_eq(ui_fmt_si(999.96, b, sizeof b), "1.0k");
+}
+END_TEST
+
+START_TEST(test_fmt_duration)
+{
+    char b[32];
+    ck_assert_str_eq(ui_fmt_duration(7.4, b, sizeof b), "0:07");
+    ck_assert_str_eq(ui_fmt_duration(725, b, sizeof b), "12:05");
+    ck_assert_str_eq(ui_fmt_duration(3723, b, sizeof b), "1:02:03");
+    ck_assert_str_eq(ui_fmt_duration(NAN, b, sizeof b), "--:--");
+    ck_assert_str_eq(ui_fmt_duration(-1, b, sizeof b), "--:--");
+}
+END_TEST
+
+START_TEST(test_fmt_bar_fills_and_clamps)
+{
+    char b[64];
+    ck_assert_str_eq(ui_fmt_bar(0.5, 4, NULL, NULL, b, sizeof b), "##--");
+    ck_assert_str_eq(ui_fmt_bar(2, 3, NULL, NULL, b, sizeof b), "###");
+    ck_assert_str_eq(ui_fmt_bar(NAN, 3, NULL, NULL, b, sizeof b), "---");
+    ck_assert_str_eq(ui_fmt_bar(1, 2, "█", "░", b, sizeof b), "██");
+    ck_assert_str_eq(ui_fmt_bar(1, 10, "█", "░", b, 7), "██"); /* stops before overflowing */
+}
+END_TEST
+
+/* ---- graph view and rows ---- */
+
+static struct graph_view *zoo_view(const char *name)
+{
+    struct nncw_zoo_options o = nncw_zoo_defaults(name);
+    struct nncw_graph *g;
+    nncwt_assert_status(nncw_zoo_build(name, &o, &g), NNCW_OK);
+    nncwt_assert_status(nncw_graph_infer_shapes(g, 1), NNCW_OK);
+    struct graph_view *v;
+    nncwt_assert_status(graph_view_build(g, "model", &v), NNCW_OK);
+    nncw_graph_free(g); /* the view is a copy */
+    return v;
+}
+
+START_TEST(test_graph_view_copies_the_cnn)
+{
+    struct graph_view *v = zoo_view("cnn");
+    ck_assert_int_eq(v->n_nodes, 10);
+    ck_assert_int_eq(v->params, 225034);
+    ck_assert_str_eq(v->nodes[0].scope, "CNN/conv1");
+    ck_assert_str_eq(v->nodes[0].op, "Conv");
+    ck_assert_str_eq(v->nodes[0].out_shape, "[1, 32, 26, 26]");
+    ck_assert_int_eq(v->nodes[0].params, 320);
+    ck_assert_int_eq(v->nodes[0].flops, 389376);
+    ck_assert_int_eq(v->nodes[0].n_consumers, 1);
+    ck_assert_str_eq(v->nodes[v->nodes[0].consumers[0]].scope, "CNN/relu1");
+    ck_assert_int_eq(v->nodes[1].n_producers, 1);
+    ck_assert_int_eq(v->nodes[1].producers[0], 0);
+    ck_assert_int_eq(graph_view_find(v, "CNN/fc2"), 9);
+    ck_assert_int_eq(graph_view_find(v, "CNN/nope"), -1);
+    /* conv1.weight: 288 finite values, all in the histogram */
+    const struct graph_view_weight *w = &v->weights[v->nodes[0].inputs[1].weight];
+    ck_assert_str_eq(w->name, "conv1.weight");
+    ck_assert_int_eq(w->stats.count, 288);
+    uint64_t total = 0;
+    for (int b = 0; b < GRAPH_VIEW_BINS; b++)
+        total += w->bins[b];
+    ck_assert_int_eq(total, 288);
+    ck_assert(w->lo <= w->stats.min && w->hi >= w->stats.max);
+    graph_view_release(v);
+}
+END_TEST
+
+START_TEST(test_graph_rows_tree_groups_and_sums)
+{
+    struct graph_view *v = zoo_view("resnet20");
+    struct ui_graph_rows r = {0};
+    ck_assert(ui_graph_rows_build(&r, v, true, NULL, 0));
+    ck_assert_int_gt(r.n, v->n_nodes); /* groups come on top of the nodes */
+    ck_assert_int_eq(r.rows[0].kind, UI_ROW_GROUP);
+    ck_assert_int_eq(r.rows[0].depth, 0);
+    ck_assert_int_eq(r.rows[0].count, v->n_nodes);
+    ck_assert_int_eq(r.rows[0].params, v->params);
+    int nodes = 0;
+    for (int i = 0; i < r.n; i++) {
+        nodes += r.rows[i].kind == UI_ROW_NODE;
+        if (i > 0) /* depth grows one level at a time */
+            ck_assert_int_le(r.rows[i].depth, r.rows[i - 1].depth + 1);
+    }
+    ck_assert_int_eq(nodes, v->n_nodes);
+    ui_graph_rows_fini(&r);
+    graph_view_release(v);
+}
+END_TEST
+
+START_TEST(test_graph_rows_collapse_hides_the_inside)
+{
+    struct graph_view *v = zoo_view("cnn");
+    struct ui_graph_rows r = {0};
+    ck_assert(ui_graph_rows_build(&r, v, true, NULL, 0));
+    ck_assert_int_eq(r.n, 11); /* CNN and its 10 nodes */
+    ck_assert_str_eq(r.rows[0].prefix, "CNN");
+    ck_assert_str_eq(r.rows[1].name, "conv1");
+    ck_assert_int_eq(ui_graph_rows_find_node(&r, 9), 10);
+    char *collapsed[] = {"CNN"};
+    ck_assert(ui_graph_rows_build(&r, v, true, collapsed, 1));
+    ck_assert_int_eq(r.n, 1);
+    ck_assert(r.rows[0].collapsed);
+    ck_assert_int_eq(ui_graph_rows_find_node(&r, 0), -1);
+    ui_graph_rows_fini(&r);
+    graph_view_release(v);
+}
+END_TEST
+
+START_TEST(test_graph_rows_flat_is_topological)
+{
+    struct graph_view *v = zoo_view("resnet20");
+    struct ui_graph_rows r = {0};
+    ck_assert(ui_graph_rows_build(&r, v, false, NULL, 0));
+    ck_assert_int_eq(r.n, v->n_nodes);
+    char *pos = calloc((size_t)v->n_nodes, 1);
+    for (int i = 0; i < r.n; i++) { /* every producer comes before its consumers */
+        const struct graph_view_node *n = &v->nodes[r.rows[i].node];
+        ck_assert_str_eq(r.rows[i].name, n->scope);
+        for (int p = 0; p < n->n_producers; p++)
+            ck_assert_msg(pos[n->producers[p]], "%s before its producer", n->scope);
+        pos[r.rows[i].node] = 1;
+    }
+    free(pos);
+    ui_graph_rows_fini(&r);
+    graph_view_release(v);
+}
+END_TEST
+
+START_TEST(test_graph_rows_without_a_view)
+{
+    struct ui_graph_rows r = {0};
+    ck_assert(ui_graph_rows_build(&r, NULL, true, NULL, 0));
+    ck_assert_int_eq(r.n, 0);
+    ui_graph_rows_fini(&r);
+}
+END_TEST
+
+/* ---- charts and histograms ---- */
+
+START_TEST(test_chart_raster_joins_points)
+{
+    double x[] = {0, 1}, y[] = {0, 1};
+    struct ui_series s = {x, y, 2, UI_STYLE_SERIES1, "s"};
+    uint8_t bits[4 * 2];
+    int8_t owner[4 * 2];
+    /* 4 x 2 cells of 2 x 4 dots: a diagonal from the bottom left to the top right */
+    ui_chart_raster(&s, 1, 0, 1, 0, 1, 4, 2, 2, 4, bits, owner);
+    ck_assert_int_ne(bits[1 * 4 + 0], 0); /* bottom-left cell */
+    ck_assert_int_ne(bits[0 * 4 + 3], 0); /* top-right cell */
+    ck_assert_int_eq(bits[0 * 4 + 0], 0); /* top-left: empty */
+    ck_assert_int_eq(owner[0], -1);
+    ck_assert_int_eq(owner[1 * 4 + 0], 0);
+    /* the lowest dot of the bottom-left cell: row 3, column 0 -> bit 6 */
+    ck_assert(bits[1 * 4 + 0] & (1u << 6));
+}
+END_TEST
+
+START_TEST(test_chart_range_skips_nan)
+{
+    double x[] = {1, 2, 3}, y[] = {5, NAN, -1};
+    struct ui_series s = {x, y, 3, UI_STYLE_SERIES1, NULL};
+    double x0, x1, y0, y1;
+    ui_chart_range(&s, 1, &x0, &x1, &y0, &y1);
+    ck_assert(x0 == 1 && x1 == 3 && y0 == -1 && y1 == 5);
+    s.n = 0;
+    ui_chart_range(&s, 1, &x0, &x1, &y0, &y1);
+    ck_assert(isnan(x0) && isnan(y1));
+}
+END_TEST
+
+START_TEST(test_histogram_columns_are_densities)
+{
+    uint32_t bins[6] = {1, 2, 3, 4, 5, 6};
+    double cols[3];
+    ck_assert_double_eq(ui_histogram_columns(bins, 6, 3, cols), 5.5);
+    ck_assert_double_eq(cols[0], 1.5);
+    ck_assert_double_eq(cols[1], 3.5);
+    /* 5 bins in 2 columns: 2 and 3 bins, compared per bin */
+    uint32_t flat[5] = {4, 4, 4, 4, 4};
+    ck_assert_double_eq(ui_histogram_columns(flat, 5, 2, cols), 4);
+    ck_assert_double_eq(cols[0], cols[1]);
+}
+END_TEST
+
+START_TEST(test_histogram_column_count)
+{
+    ck_assert_int_eq(ui_histogram_count_columns(288, 240, 100), 33);
+    ck_assert_int_eq(ui_histogram_count_columns(3, 240, 100), 8);
+    ck_assert_int_eq(ui_histogram_count_columns(1000000, 240, 100), 100);
+    ck_assert_int_eq(ui_histogram_count_columns(1000000, 40, 100), 40);
+}
+END_TEST
+
+/* ---- line ring and history ---- */
+
+START_TEST(test_line_ring_splits_and_forgets)
+{
+    struct line_ring *r = line_ring_new(3);
+    char buf[32];
+    enum line_kind k;
+    line_ring_add(r, LINE_OUTPUT, "a\nb\tc\n");
+    ck_assert_int_eq(line_ring_end(r), 2);
+    ck_assert(line_ring_get(r, 1, &k, buf, sizeof buf));
+    ck_assert_str_eq(buf, "b c"); /* tabs become spaces */
+    line_ring_addf(r, LINE_ERROR, "e%d", 1);
+    line_ring_add(r, LINE_INFO, "");
+    line_ring_add(r, LINE_INFO, "\n"); /* an empty line */
+    ck_assert_int_eq(line_ring_end(r), 4);
+    ck_assert_int_eq(line_ring_first(r), 1);
+    ck_assert(!line_ring_get(r, 0, &k, buf, sizeof buf));
+    ck_assert(line_ring_get(r, 2, &k, buf, sizeof buf));
+    ck_assert_str_eq(buf, "e1");
+    ck_assert_int_eq(k, LINE_ERROR);
+    line_ring_clear(r);
+    ck_assert_int_eq(line_ring_first(r), line_ring_end(r));
+    line_ring_free(r);
+}
+END_TEST
+
+START_TEST(test_train_history_copies_changes_only)
+{
+    struct train_history h;
+    train_history_init(&h);
+    struct train_snapshot s = {0};
+    train_history_begin(&h, 2, 10, 64, 0.1f);
+    ck_assert(train_history_copy(&h, &s));
+    ck_assert(!train_history_copy(&h, &s));
+    ck_assert_int_eq(s.total_steps, 20);
+    ck_assert_int_eq(s.state, TRAIN_RUN_RUNNING);
+    for (int i = 1; i <= 600; i++) { /* more than one growth of the arrays */
+        struct nncw_train_event ev = {.type = NNCW_TRAIN_EVENT_STEP, .global_step = i,
+                                      .loss = 1.0f / (float)i};
+        train_history_add_event(&h, &ev);
+    }
+    struct nncw_train_event ep = {.type = NNCW_TRAIN_EVENT_EPOCH, .epoch = 0, .global_step = 600,
+                                  .train_acc = 0.5f, .test_acc = 0.25f};
+    train_history_add_event(&h, &ep);
+    train_history_end(&h, TRAIN_RUN_CANCELLED, 600);
+    ck_assert(train_history_copy(&h, &s));
+    ck_assert_int_eq(s.n_steps, 600);
+    ck_assert_float_eq(s.steps[599].loss, 1.0f / 600);
+    ck_assert_int_eq(s.n_epochs, 1);
+    ck_assert_int_eq(s.epoch_points[0].epoch, 1);
+    ck_assert_float_eq(s.epoch_points[0].test_acc, 0.25f);
+    ck_assert_int_eq(s.state, TRAIN_RUN_CANCELLED);
+    ck_assert_str_eq(train_run_state_name(s.state), "cancelled");
+    train_history_begin(&h, 1, 5, 32, 0.1f); /* a new run forgets the old one */
+    ck_assert(train_history_copy(&h, &s));
+    ck_assert_int_eq(s.n_steps, 0);
+    ck_assert_int_eq(s.run, 2);
+    train_snapshot_fini(&s);
+    train_history_fini(&h);
+}
+END_TEST
+
+static Suite *ui_suite(void)
+{
+    Suite *s = suite_create("ui");
+    TCase *fmt = tcase_create("fmt");
+    tcase_add_test(fmt, test_fmt_count_groups_thousands);
+    tcase_add_test(fmt, test_fmt_si_scales);
+    tcase_add_test(fmt, test_fmt_duration);
+    tcase_add_test(fmt, test_fmt_bar_fills_and_clamps);
+    suite_add_tcase(s, fmt);
+    TCase *rows = tcase_create("graph rows");
+    tcase_add_test(rows, test_graph_view_copies_the_cnn);
+    tcase_add_test(rows, test_graph_rows_tree_groups_and_sums);
+    tcase_add_test(rows, test_graph_rows_collapse_hides_the_inside);
+    tcase_add_test(rows, test_graph_rows_flat_is_topological);
+    tcase_add_test(rows, test_graph_rows_without_a_view);
+    suite_add_tcase(s, rows);
+    TCase *plots = tcase_create("plots");
+    tcase_add_test(plots, test_chart_raster_joins_points);
+    tcase_add_test(plots, test_chart_range_skips_nan);
+    tcase_add_test(plots, test_histogram_columns_are_densities);
+    tcase_add_test(plots, test_histogram_column_count);
+    suite_add_tcase(s, plots);
+    TCase *data = tcase_create("session data");
+    tcase_add_test(data, test_line_ring_splits_and_forgets);
+    tcase_add_test(data, test_train_history_copies_changes_only);
+    suite_add_tcase(s, data);
+    return s;
+}
+
+int main(void)
+{
+    return nncwt_run(ui_suite());
+}

@@ -1,0 +1,244 @@
+/* The Training panel: the run's state, a progress bar with ETA, learning rate and images/s,
+ * and live charts of the loss per step and the accuracy per epoch over the whole run. */
+#include "panels.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../draw.h"
+#include "../fmt.h"
+#include "../widgets/chart.h"
+
+struct training_panel {
+    struct ui_panel base;
+    unsigned version;
+    double *xs, *ys, *ex, *train_acc, *test_acc; /* the chart's points */
+    int64_t cap, cap_epochs;
+};
+
+static const struct ui_key_help training_keys[] = {
+    {"t F5", "the training form (epochs, lr, batch, data subset, seed): starts a run"},
+    {"x F8 ^C", "cancel the run after its current step; the model keeps its weights"},
+    {NULL, NULL},
+};
+
+static struct training_panel *tp(struct ui_panel *p)
+{
+    return (struct training_panel *)p;
+}
+
+static bool update(struct ui_panel *p)
+{
+    struct training_panel *t = tp(p);
+    bool changed = t->version != p->app->train.version;
+    t->version = p->app->train.version;
+    return changed;
+}
+
+/* the points of the snapshot as doubles for the charts; false when out of memory */
+static bool points(struct training_panel *t, const struct train_snapshot *s)
+{
+    if (s->n_steps > t->cap) {
+        double *x = realloc(t->xs, sizeof *x * (size_t)s->n_steps);
+        double *y = x ? realloc(t->ys, sizeof *y * (size_t)s->n_steps) : NULL;
+        if (x)
+            t->xs = x;
+        if (!y)
+            return false;
+        t->ys = y;
+        t->cap = s->n_steps;
+    }
+    if (s->n_epochs > t->cap_epochs) {
+        double *a = realloc(t->ex, sizeof *a * (size_t)s->n_epochs);
+        double *b = a ? realloc(t->train_acc, sizeof *b * (size_t)s->n_epochs) : NULL;
+        double *c = b ? realloc(t->test_acc, sizeof *c * (size_t)s->n_epochs) : NULL;
+        if (a)
+            t->ex = a;
+        if (b)
+            t->train_acc = b;
+        if (!c)
+            return false;
+        t->test_acc = c;
+        t->cap_epochs = s->n_epochs;
+    }
+    for (int64_t i = 0; i < s->n_steps; i++) {
+        t->xs[i] = (double)s->steps[i].global_step;
+        t->ys[i] = s->steps[i].loss;
+    }
+    for (int i = 0; i < s->n_epochs; i++) {
+        t->ex[i] = s->epoch_points[i].epoch;
+        t->train_acc[i] = s->epoch_points[i].train_acc;
+        t->test_acc[i] = s->epoch_points[i].test_acc;
+    }
+    return true;
+}
+
+/* the images/s of the newest step event (epoch events carry none) */
+static double images_per_s(const struct train_snapshot *s)
+{
+    return s->n_steps ? s->steps[s->n_steps - 1].images_per_s : NAN;
+}
+
+static void draw_status(WINDOW *w, int y, int width, const struct train_snapshot *s)
+{
+    const struct nncw_train_event *e = &s->last;
+    enum ui_style st = s->state == TRAIN_RUN_RUNNING     ? UI_STYLE_OK
+                       : s->state == TRAIN_RUN_CANCELLED ? UI_STYLE_WARN
+                       : s->state == TRAIN_RUN_FAILED    ? UI_STYLE_ERROR
+                                                         : UI_STYLE_HEADER;
+    int epoch = s->steps_per_epoch ? (int)(s->steps_done / s->steps_per_epoch) + 1 : 1;
+    if (epoch > s->epochs)
+        epoch = s->epochs;
+    int col = ui_putf(w, y, 1, width, ui_style(st) | A_BOLD, "run %d %s", s->run,
+                      train_run_state_name(s->state));
+    ui_putf(w, y, 1 + col, width - col, A_NORMAL, "  epoch %d/%d  step %lld/%lld  batch %d", epoch,
+            s->epochs, (long long)s->steps_done, (long long)s->total_steps, s->batch);
+    char ips[32];
+    double rate = images_per_s(s);
+    float loss = s->n_steps ? s->steps[s->n_steps - 1].loss : NAN;
+    ui_putf(w, y + 2, 1, width, A_NORMAL, "lr %.4g  %s img/s  loss %.4f",
+            isnan(e->lr) ? s->base_lr : e->lr,
+            isnan(rate) ? "-" : ui_fmt_si(rate, ips, sizeof ips), loss);
+}
+
+static void draw_progress(WINDOW *w, int y, int width, const struct train_snapshot *s)
+{
+    double frac = s->total_steps ? (double)s->steps_done / (double)s->total_steps : 0;
+    char eta[32], elapsed[32], pct[16];
+    double left = s->state == TRAIN_RUN_RUNNING ? s->last.eta_s : 0;
+    snprintf(pct, sizeof pct, "%3.0f%%", frac * 100);
+    char tail[96];
+    snprintf(tail, sizeof tail, " %s  ETA %s  elapsed %s", pct,
+             ui_fmt_duration(left, eta, sizeof eta),
+             ui_fmt_duration(s->last.elapsed_s, elapsed, sizeof elapsed));
+    int bar = width - ui_width(tail) - 2;
+    if (bar < 5) {
+        ui_put(w, y, 1, width, tail, A_NORMAL);
+        return;
+    }
+    char cells[1024];
+    bool utf8 = ui_term_utf8();
+    ui_fmt_bar(frac, bar, utf8 ? "█" : "#", utf8 ? "░" : "-", cells, sizeof cells);
+    ui_put(w, y, 1, 1, "[", A_NORMAL);
+    ui_put(w, y, 2, bar, cells, ui_style(UI_STYLE_SERIES1));
+    ui_put(w, y, 2 + bar, 1, "]", A_NORMAL);
+    ui_put(w, y, 3 + bar, width - bar - 2, tail, A_NORMAL);
+}
+
+/* the last epoch's figures: one row when wide, two otherwise; returns the rows used */
+static int draw_final(WINDOW *w, int y_last, int width, const struct train_snapshot *s)
+{
+    if (!s->n_epochs) {
+        ui_put(w, y_last, 1, width, "t: new run   x: cancel", ui_style(UI_STYLE_DIM));
+        return 1;
+    }
+    const struct train_epoch_point *e = &s->epoch_points[s->n_epochs - 1];
+    char train[64], test[64];
+    snprintf(train, sizeof train, "train loss %.4f acc %.4f", e->train_loss, e->train_acc);
+    snprintf(test, sizeof test, "test loss %.4f acc %.4f", e->test_loss, e->test_acc);
+    bool has_test = !isnan(e->test_acc);
+    if (!has_test || width >= 24 + ui_width(train) + ui_width(test)) {
+        ui_putf(w, y_last, 1, width, A_BOLD, "epoch %d: %s%s%s", e->epoch, train,
+                has_test ? " | " : "", has_test ? test : "");
+        return 1;
+    }
+    ui_putf(w, y_last - 1, 1, width, A_BOLD, "epoch %d: %s", e->epoch, train);
+    ui_putf(w, y_last, 1, width, A_BOLD, "%*s%s", 4 + (e->epoch > 9), "", test);
+    return 2;
+}
+
+static void draw_charts(struct training_panel *t, WINDOW *w, int y, int h, int width,
+                        const struct train_snapshot *s)
+{
+    if (!points(t, s))
+        return;
+    bool both = h >= 12;
+    int loss_h = both ? h * 3 / 5 : h;
+    struct ui_series loss = {t->xs, t->ys, (int)s->n_steps, UI_STYLE_SERIES1, "train (per step)"};
+    struct ui_chart_opts o = ui_chart_defaults();
+    o.title = "loss";
+    o.x_min = 0;
+    o.x_max = s->total_steps > 0 ? (double)s->total_steps : NAN;
+    o.x_unit = "steps";
+    o.y_format = "%.3f";
+    ui_chart_draw(w, y, 1, loss_h, width, &loss, 1, &o);
+    if (!both)
+        return;
+    struct ui_series acc[2] = {
+        {t->ex, t->train_acc, s->n_epochs, UI_STYLE_SERIES1, "train"},
+        {t->ex, t->test_acc, s->n_epochs, UI_STYLE_SERIES2, "test"},
+    };
+    o.title = "accuracy per epoch";
+    o.x_min = 0;
+    o.x_max = s->epochs;
+    o.x_unit = s->epochs == 1 ? "epoch" : "epochs";
+    ui_chart_draw(w, y + loss_h, 1, h - loss_h, width, acc, 2, &o);
+}
+
+static void draw(struct ui_panel *p, WINDOW *w, bool focused)
+{
+    struct training_panel *t = tp(p);
+    const struct train_snapshot *s = &p->app->train;
+    int h = getmaxy(w) - 2, width = getmaxx(w) - 2;
+    (void)focused;
+    if (s->state == TRAIN_RUN_NONE) {
+        static const char *const intro[] = {
+            "no run yet",
+            "",
+            "t (or F5): the training form",
+            "(epochs, lr, batch, subsets, seed)",
+            "trains `model` on `train_data`,",
+            "tests on `test_data` (Lua globals)",
+            "x (F8, Ctrl-C): cancel a run",
+        };
+        for (int i = 0; i < (int)(sizeof intro / sizeof *intro) && i < h; i++)
+            ui_put(w, 1 + i, 1, width, intro[i], i ? A_NORMAL : A_BOLD);
+        return;
+    }
+    draw_status(w, 1, width, s);
+    draw_progress(w, 2, width, s);
+    int rows = draw_final(w, h, width, s);
+    if (h - 3 - rows >= 5)
+        draw_charts(t, w, 4, h - 3 - rows, width, s);
+}
+
+static void title(struct ui_panel *p, char *buf, size_t size)
+{
+    const struct train_snapshot *s = &p->app->train;
+    if (s->state == TRAIN_RUN_NONE)
+        snprintf(buf, size, "Training");
+    else
+        snprintf(buf, size, "Training  run %d: %s", s->run, train_run_state_name(s->state));
+}
+
+static void destroy(struct ui_panel *p)
+{
+    struct training_panel *t = tp(p);
+    free(t->xs);
+    free(t->ys);
+    free(t->ex);
+    free(t->train_acc);
+    free(t->test_acc);
+    free(t);
+}
+
+static const struct ui_panel_class training_class = {
+    .name = "Training",
+    .title = title,
+    .draw = draw,
+    .update = update,
+    .destroy = destroy,
+    .keys = training_keys,
+};
+
+struct ui_panel *ui_training_panel_new(struct ui_app *a)
+{
+    struct training_panel *t = calloc(1, sizeof *t);
+    if (!t)
+        return NULL;
+    t->base.cls = &training_class;
+    t->base.app = a;
+    return &t->base;
+}
