@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "args.h"
 #include "checkpoint/checkpoint.h"
@@ -13,6 +14,7 @@
 #include "config/config.h"
 #include "core/alloc.h"
 #include "datasets.h"
+#include "int8/int8_exec.h"
 #include "onnx/onnx.h"
 #include "ops/blas.h"
 #include "train/trainer.h"
@@ -33,6 +35,8 @@ static const char usage[] =
     "  --train-subset N     initialise and fine-tune on the first N training samples\n"
     "  --test-subset N      evaluate on the first N test samples\n"
     "  --no-eval            skip the accuracy evaluations\n"
+    "  --int8               also evaluate the result with the integer executor (int8 kernels,\n"
+    "                       int32 accumulation): the accuracy and speed an int8 runtime gives\n"
     "  --epochs N           fine-tuning epochs (default: the config's \"epochs\", else 0)\n"
     "  --batch N            batch size (default: the config's, else 64)\n"
     "  --lr X               learning rate (default: the config's optimizer.base_lr, else 0.001)\n"
@@ -50,7 +54,7 @@ struct compress_args {
     struct app_data_args data;
     long train_subset, test_subset, threads, epochs, batch, seed;
     double lr;
-    bool no_eval, quiet;
+    bool no_eval, int8, quiet;
 };
 
 static volatile sig_atomic_t interrupted;
@@ -67,56 +71,41 @@ static int parse(int argc, char **argv, struct compress_args *a)
     const char *cmd = "compress";
     for (int i = 1; i < argc; i++) {
         const char *o = argv[i], *v = NULL;
-#define VALUE()                                                                                    \
-    do {                                                                                           \
-        if (!(v = app_option_value(cmd, argc, argv, &i)))                                          \
-            return 2;                                                                              \
-    } while (0)
-#define INT(field, lo, hi)                                                                         \
-    do {                                                                                           \
-        VALUE();                                                                                   \
-        if (!app_parse_int(cmd, o, v, lo, hi, &field))                                             \
-            return 2;                                                                              \
-    } while (0)
+        long n;
+        double x;
         if (!strcmp(o, "--help") || !strcmp(o, "-h")) {
             fputs(usage, stdout);
             return -1;
         } else if (!strcmp(o, "--config")) {
-            VALUE();
-            a->config = v;
+            APP_OPT_STRING(a->config);
         } else if (!strcmp(o, "--load")) {
-            VALUE();
-            a->load = v;
+            APP_OPT_STRING(a->load);
         } else if (!strcmp(o, "--data")) {
-            VALUE();
-            a->data.name = v;
+            APP_OPT_STRING(a->data.name);
         } else if (!strcmp(o, "--data-dir")) {
-            VALUE();
-            a->data.dir = v;
+            APP_OPT_STRING(a->data.dir);
         } else if (!strcmp(o, "--train-subset")) {
-            INT(a->train_subset, 1, 100000000);
+            APP_OPT_INT(a->train_subset, 1, 100000000);
         } else if (!strcmp(o, "--test-subset")) {
-            INT(a->test_subset, 1, 100000000);
+            APP_OPT_INT(a->test_subset, 1, 100000000);
         } else if (!strcmp(o, "--no-eval")) {
             a->no_eval = true;
+        } else if (!strcmp(o, "--int8")) {
+            a->int8 = true;
         } else if (!strcmp(o, "--epochs")) {
-            INT(a->epochs, 0, 100000);
+            APP_OPT_INT(a->epochs, 0, 100000);
         } else if (!strcmp(o, "--batch")) {
-            INT(a->batch, 1, 65536);
+            APP_OPT_INT(a->batch, 1, 65536);
         } else if (!strcmp(o, "--lr")) {
-            VALUE();
-            if (!app_parse_float(cmd, o, v, 0, 100, &a->lr))
-                return 2;
+            APP_OPT_FLOAT(a->lr, 0, 100);
         } else if (!strcmp(o, "--seed")) {
-            INT(a->seed, 0, 2147483647);
+            APP_OPT_INT(a->seed, 0, 2147483647);
         } else if (!strcmp(o, "--threads")) {
-            INT(a->threads, 1, 1024);
+            APP_OPT_INT(a->threads, 1, 1024);
         } else if (!strcmp(o, "--export")) {
-            VALUE();
-            a->export_path = v;
+            APP_OPT_STRING(a->export_path);
         } else if (!strcmp(o, "--save")) {
-            VALUE();
-            a->save = v;
+            APP_OPT_STRING(a->save);
         } else if (!strcmp(o, "--quiet")) {
             a->quiet = true;
         } else if (o[0] == '-') {
@@ -129,8 +118,6 @@ static int parse(int argc, char **argv, struct compress_args *a)
             fprintf(stderr, "nncw compress: one model only (got '%s' and '%s')\n", a->model, o);
             return 2;
         }
-#undef VALUE
-#undef INT
     }
     if (!a->model || !a->config) {
         fprintf(stderr, "nncw compress: %s\n%s", !a->model ? "no model given" : "--config is required",
@@ -216,6 +203,72 @@ static enum nncw_status report_accuracy(const struct compress_args *a, struct nn
     printf("%s test accuracy %.2f%% (loss %.4f)\n", what, 100.0 * *acc, loss);
     fflush(stdout);
     return NNCW_OK;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* the test set through the integer executor: the accuracy and speed an int8 runtime gives */
+static enum nncw_status int8_accuracy(struct nncw_graph *g, const struct nncw_dataset *test,
+                                      int batch, float *acc, double *images_per_s, int *int_nodes,
+                                      int *float_nodes, const char **isa)
+{
+    int64_t count = nncw_dataset_count_samples(test), numel = nncw_dataset_get_sample_numel(test);
+    int64_t shape[3];
+    nncw_dataset_get_sample_shape(test, shape);
+    if (count < batch)
+        batch = (int)count;
+    struct nncw_int8_options o = nncw_int8_defaults();
+    o.batch = batch;
+    struct nncw_int8_plan *p;
+    NNCW_TRY(nncw_int8_plan_build(g, &o, &p));
+    nncw_int8_plan_count(p, int_nodes, float_nodes);
+    *isa = nncw_int8_isa_name(nncw_int8_plan_get_isa(p));
+    struct nncw_tensor logits = {0};
+    int64_t correct = 0;
+    enum nncw_status s = NNCW_OK;
+    double t0 = now_s();
+    for (int64_t at = 0; at < count && s == NNCW_OK; at += batch) {
+        int n = count - at < batch ? (int)(count - at) : batch;
+        struct nncw_tensor x;
+        nncw_tensor_init_borrowed(&x, NNCW_DTYPE_F32, 4, (int64_t[]){n, shape[0], shape[1], shape[2]},
+                                  (float *)nncw_dataset_get_images(test) + at * numel);
+        s = nncw_int8_plan_run(p, (const struct nncw_tensor *const[]){&x},
+                               (struct nncw_tensor *const[]){&logits}, n);
+        if (s == NNCW_OK)
+            correct += nncw_count_correct(&logits, nncw_dataset_get_labels(test) + at);
+        nncw_tensor_fini(&logits);
+        logits = (struct nncw_tensor){0};
+    }
+    double dt = now_s() - t0;
+    nncw_int8_plan_free(p);
+    if (s == NNCW_OK) {
+        *acc = (float)((double)correct / (double)count);
+        *images_per_s = dt > 0 ? (double)count / dt : 0;
+    }
+    return s;
+}
+
+static void report_int8(const struct compress_args *a, struct nncw_graph *g,
+                        const struct nncw_dataset *test)
+{
+    if (a->no_eval || !a->int8)
+        return;
+    float acc;
+    double ips;
+    int in, fl;
+    const char *isa;
+    if (int8_accuracy(g, test, 256, &acc, &ips, &in, &fl, &isa) != NNCW_OK) {
+        fprintf(stderr, "nncw compress: the integer executor: %s\n", nncw_last_error());
+        return;
+    }
+    printf("int8 executor (%s, %d nodes integer, %d float) test accuracy %.2f%%, %.0f img/s\n",
+           isa, in, fl, 100.0 * acc, ips);
+    fflush(stdout);
 }
 
 static int fine_tune(const struct compress_args *a, const struct nncw_config *cfg,
@@ -347,6 +400,8 @@ static int run(struct compress_args *a)
         goto out;
     }
     rc = fine_tune(a, cfg, g, c, train, test);
+    if (rc == 0)
+        report_int8(a, g, test);
     int wrc = write_outputs(a, g, c);
     if (rc == 0)
         rc = wrc;

@@ -90,58 +90,34 @@ static int parse(int argc, char **argv, struct train_args *a)
         const char *o = argv[i], *v = NULL;
         long n;
         double x;
-#define VALUE()                                                                                    \
-    do {                                                                                           \
-        if (!(v = app_option_value(cmd, argc, argv, &i)))                                          \
-            return 2;                                                                              \
-    } while (0)
-#define INT(field, lo, hi)                                                                         \
-    do {                                                                                           \
-        VALUE();                                                                                   \
-        if (!app_parse_int(cmd, o, v, lo, hi, &n))                                                 \
-            return 2;                                                                              \
-        field = n;                                                                                 \
-    } while (0)
-#define FLOAT(field, lo, hi)                                                                       \
-    do {                                                                                           \
-        VALUE();                                                                                   \
-        if (!app_parse_float(cmd, o, v, lo, hi, &x))                                               \
-            return 2;                                                                              \
-        field = (float)x;                                                                          \
-    } while (0)
         if (!strcmp(o, "--help") || !strcmp(o, "-h")) {
             fputs(usage, stdout);
             return -1;
         } else if (!strcmp(o, "--model")) {
-            VALUE();
-            a->model = v;
+            APP_OPT_STRING(a->model);
         } else if (!strcmp(o, "--data")) {
-            VALUE();
-            a->data = v;
+            APP_OPT_STRING(a->data);
         } else if (!strcmp(o, "--data-dir")) {
-            VALUE();
-            a->data_dir = v;
+            APP_OPT_STRING(a->data_dir);
         } else if (!strcmp(o, "--load")) {
-            VALUE();
-            a->load = v;
+            APP_OPT_STRING(a->load);
         } else if (!strcmp(o, "--save")) {
-            VALUE();
-            a->save = v;
+            APP_OPT_STRING(a->save);
         } else if (!strcmp(o, "--width-mult")) {
-            FLOAT(a->zoo.width_mult, 0.01, 4.0);
+            APP_OPT_FLOAT(a->zoo.width_mult, 0.01, 4.0);
         } else if (!strcmp(o, "--train-subset")) {
-            INT(a->train_subset, 1, 100000000);
+            APP_OPT_INT(a->train_subset, 1, 100000000);
         } else if (!strcmp(o, "--test-subset")) {
-            INT(a->test_subset, 1, 100000000);
+            APP_OPT_INT(a->test_subset, 1, 100000000);
         } else if (!strcmp(o, "--augment")) {
             a->train.crop_padding = 4;
             a->train.hflip = true;
         } else if (!strcmp(o, "--epochs")) {
-            INT(a->train.epochs, 1, 100000);
+            APP_OPT_INT(a->train.epochs, 1, 100000);
         } else if (!strcmp(o, "--batch")) {
-            INT(a->train.batch_size, 1, 65536);
+            APP_OPT_INT(a->train.batch_size, 1, 65536);
         } else if (!strcmp(o, "--optimizer")) {
-            VALUE();
+            APP_OPT_VALUE();
             enum nncw_optim_type t;
             if (nncw_optim_type_parse(v, &t) != NNCW_OK) {
                 fprintf(stderr, "nncw train: %s\n", nncw_last_error());
@@ -149,48 +125,45 @@ static int parse(int argc, char **argv, struct train_args *a)
             }
             a->train.optim.type = t;
         } else if (!strcmp(o, "--lr")) {
-            FLOAT(a->train.optim.lr, 0.0, 100.0);
+            APP_OPT_FLOAT(a->train.optim.lr, 0.0, 100.0);
         } else if (!strcmp(o, "--momentum")) {
-            FLOAT(a->train.optim.momentum, 0.0, 0.999999);
+            APP_OPT_FLOAT(a->train.optim.momentum, 0.0, 0.999999);
         } else if (!strcmp(o, "--nesterov")) {
             a->train.optim.nesterov = true;
         } else if (!strcmp(o, "--weight-decay")) {
-            FLOAT(a->train.optim.weight_decay, 0.0, 1.0);
+            APP_OPT_FLOAT(a->train.optim.weight_decay, 0.0, 1.0);
         } else if (!strcmp(o, "--schedule")) {
-            VALUE();
+            APP_OPT_VALUE();
             if (nncw_lr_schedule_parse(v, &a->train.schedule.type) != NNCW_OK) {
                 fprintf(stderr, "nncw train: %s\n", nncw_last_error());
                 return 2;
             }
         } else if (!strcmp(o, "--step-size")) {
-            INT(a->train.schedule.step_size, 1, 100000);
+            APP_OPT_INT(a->train.schedule.step_size, 1, 100000);
         } else if (!strcmp(o, "--milestones")) {
-            VALUE();
+            APP_OPT_VALUE();
             if (!parse_milestones(v, &a->train.schedule))
                 return 2;
         } else if (!strcmp(o, "--gamma")) {
-            FLOAT(a->train.schedule.gamma, 0.0, 1.0);
+            APP_OPT_FLOAT(a->train.schedule.gamma, 0.0, 1.0);
         } else if (!strcmp(o, "--warmup")) {
-            INT(a->train.schedule.warmup_epochs, 0, 100000);
+            APP_OPT_INT(a->train.schedule.warmup_epochs, 0, 100000);
         } else if (!strcmp(o, "--seed")) {
-            VALUE();
+            APP_OPT_VALUE();
             if (!app_parse_int(cmd, o, v, 0, 2147483647L, &n))
                 return 2;
             a->train.seed = (uint64_t)n;
             a->zoo.seed = (uint64_t)n;
         } else if (!strcmp(o, "--threads")) {
-            INT(a->threads, 1, 256);
+            APP_OPT_INT(a->threads, 1, 256);
         } else if (!strcmp(o, "--log-every")) {
-            INT(a->train.log_every, 0, 100000000);
+            APP_OPT_INT(a->train.log_every, 0, 100000000);
         } else if (!strcmp(o, "--quiet")) {
             a->quiet = true;
         } else {
             fprintf(stderr, "nncw train: unknown option '%s' (see 'nncw train --help')\n", o);
             return 2;
         }
-#undef VALUE
-#undef INT
-#undef FLOAT
     }
     if (a->train.optim.nesterov && a->train.optim.momentum <= 0) {
         fprintf(stderr, "nncw train: --nesterov needs --momentum above 0\n");

@@ -124,6 +124,21 @@ static void histogram(const struct nncw_tensor *t, struct graph_view_weight *w)
     }
 }
 
+/* zero elements and all-zero slices along dim 0 (pruned output channels) */
+static void count_zeros(const struct nncw_tensor *t, struct graph_view_weight *w)
+{
+    int64_t numel = nncw_tensor_numel(t);
+    w->channels = t->ndim >= 2 ? t->shape[0] : 0;
+    int64_t per = w->channels ? numel / w->channels : numel;
+    for (int64_t c = 0, pos = 0; c < (w->channels ? w->channels : 1); c++) {
+        int64_t z = 0;
+        for (int64_t i = 0; i < per; i++, pos++)
+            z += nncw_tensor_get_flat(t, pos) == 0;
+        w->zeros += z;
+        w->zero_channels += w->channels && per > 0 && z == per;
+    }
+}
+
 static enum nncw_status add_weight(struct graph_view *v, const struct nncw_graph *g, int id)
 {
     const struct nncw_tensor *t = nncw_graph_get_value_tensor(g, id);
@@ -136,6 +151,8 @@ static enum nncw_status add_weight(struct graph_view *v, const struct nncw_graph
     w->trainable = nncw_graph_is_trainable(g, id);
     nncw_tensor_get_stats(t, &w->stats);
     histogram(t, w);
+    if (t->data && t->dtype == NNCW_DTYPE_F32)
+        count_zeros(t, w);
     v->n_weights++;
     return NNCW_OK;
 }
@@ -210,6 +227,45 @@ static void fill_consumers(struct graph_view *v, const struct nncw_graph *g,
     }
 }
 
+/* the compression markers of a node (see graph_view.h) */
+static void fill_marks(struct graph_view *v, const struct nncw_graph *g, const struct nncw_node *n,
+                       struct graph_view_node *vn)
+{
+    bool quant = false, sparse = false;
+    int64_t zeros = 0, count = 0;
+    const struct graph_view_weight *first = NULL;
+    for (int k = 0; k < nncw_node_count_inputs(n); k++) {
+        int id = nncw_node_get_input(n, k);
+        const struct nncw_node *p = id >= 0 ? nncw_graph_get_producer(g, id) : NULL;
+        const char *op = p ? nncw_op_name(nncw_node_get_op(p)) : "";
+        quant = quant || strstr(op, "Quantize");
+        sparse = sparse || strstr(op, "Sparsify");
+    }
+    for (int k = 0; k < vn->n_inputs; k++) {
+        if (vn->inputs[k].weight < 0)
+            continue;
+        const struct graph_view_weight *w = &v->weights[vn->inputs[k].weight];
+        if (!w->trainable)
+            continue;
+        first = first ? first : w;
+        zeros += w->zeros;
+        count += w->stats.count;
+    }
+    size_t len = 0;
+    if (quant)
+        len += (size_t)snprintf(vn->marks + len, sizeof vn->marks - len, "Q ");
+    if (sparse || (count && zeros * 200 > count)) /* a sparsifier, or over 0.5% zeros */
+        len += (size_t)snprintf(vn->marks + len, sizeof vn->marks - len, "S%.0f%% ",
+                                count ? 100.0 * (double)zeros / (double)count : 0.0);
+    if (first && first->zero_channels && len < sizeof vn->marks)
+        len += (size_t)snprintf(vn->marks + len, sizeof vn->marks - len, "P%lld/%lld ",
+                                (long long)first->zero_channels, (long long)first->channels);
+    if (len >= sizeof vn->marks)
+        len = sizeof vn->marks - 1;
+    while (len > 0 && vn->marks[len - 1] == ' ')
+        vn->marks[--len] = '\0';
+}
+
 static enum nncw_status fill_node(struct graph_view *v, const struct nncw_graph *g, int i,
                                   const int *weight_of, char *mark)
 {
@@ -241,13 +297,14 @@ static enum nncw_status fill_node(struct graph_view *v, const struct nncw_graph 
             vn->n_attrs++;
     fill_producers(v, g, n, vn);
     fill_consumers(v, g, n, vn, mark);
+    fill_marks(v, g, n, vn);
     return NNCW_OK;
 }
 
 /* ---- the view ---- */
 
-static void io_str(const struct nncw_graph *g, int count, int (*get)(const struct nncw_graph *, int),
-                   char *buf, size_t size)
+static void io_str(const struct nncw_graph *g, int count,
+                   int (*get)(const struct nncw_graph *, int), char *buf, size_t size)
 {
     size_t k = 0;
     buf[0] = '\0';
@@ -260,8 +317,7 @@ static void io_str(const struct nncw_graph *g, int count, int (*get)(const struc
     }
 }
 
-static enum nncw_status fill(struct graph_view *v, struct nncw_graph *g, int *weight_of,
-                             char *mark)
+static enum nncw_status fill(struct graph_view *v, struct nncw_graph *g, int *weight_of, char *mark)
 {
     const int *order;
     NNCW_TRY(nncw_graph_topo_order(g, &order));

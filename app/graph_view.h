@@ -41,6 +41,8 @@ struct graph_view_weight {
     struct nncw_tensor_stats stats;
     double lo, hi;                   /* the histogram's range (finite min and max) */
     uint32_t bins[GRAPH_VIEW_BINS];  /* counts of finite values in equal-width bins */
+    int64_t zeros;                   /* elements exactly 0 (sparsity) */
+    int64_t channels, zero_channels; /* ndim >= 2: slices along dim 0, and those all 0 */
 };
 
 struct graph_view_node {
@@ -51,6 +53,9 @@ struct graph_view_node {
     int n_inputs, n_outputs, n_attrs, n_producers, n_consumers;
     struct graph_view_value *inputs, *outputs;
     const char **attrs; /* "kernel_shape = [3, 3]" */
+    /* compression markers: "Q" (an input comes from a quantizer), "S40%" (a sparsifier feeds
+     * it, or that share of its weights is 0), "P3/32" (output channels of its weight all 0) */
+    char marks[32];
     int *producers, *consumers; /* node indices */
 };
 
@@ -58,14 +63,14 @@ struct graph_view_block;
 
 struct graph_view {
     atomic_int refs;
-    const void *key;    /* the graph's address: equal keys, same graph (while it lives) */
-    const char *name;   /* what the session calls it ("model") */
+    const void *key;  /* the graph's address: equal keys, same graph (while it lives) */
+    const char *name; /* what the session calls it ("model") */
     int n_nodes, n_weights;
     struct graph_view_node *nodes;
     int *topo; /* node indices in topological order */
     struct graph_view_weight *weights;
     int64_t params, flops, macs;
-    char inputs[128], outputs[128]; /* "input [1, 1, 28, 28]" */
+    char inputs[128], outputs[128];  /* "input [1, 1, 28, 28]" */
     struct graph_view_block *blocks; /* where everything above lives */
 };
 

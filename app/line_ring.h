@@ -41,7 +41,6 @@ void line_ring_addf(struct line_ring *r, enum line_kind kind, const char *fmt, .
 long line_ring_first(const struct line_ring *r);
 long line_ring_end(const struct line_ring *r);
 /* copies line n (truncated to size - 1 bytes); false when it is no longer (or not yet) kept */
-bool line_ring_get(const struct line_ring *r, long n, enum line_kind *kind, char *buf,
-                   size_t size);
+bool line_ring_get(const struct line_ring *r, long n, enum line_kind *kind, char *buf, size_t size);
 /* drops every line (numbers go on) */
 void line_ring_clear(struct line_ring *r);

@@ -25,9 +25,9 @@ struct job {
 };
 
 struct session {
-    lua_State *L;       /* used by the worker thread only (and by new/free) */
+    lua_State *L; /* used by the worker thread only (and by new/free) */
     struct app_repl *repl;
-    FILE *err;          /* the REPL's error stream: memory, moved to the Console after a line */
+    FILE *err; /* the REPL's error stream: memory, moved to the Console after a line */
     char *err_buf;
     size_t err_len;
     struct line_ring *console, *log;
@@ -53,7 +53,7 @@ struct session {
 static void on_log(void *user, enum nncw_log_level level, const char *msg)
 {
     struct session *s = user;
-    enum line_kind kind = level >= NNCW_LOG_ERROR ? LINE_ERROR
+    enum line_kind kind = level >= NNCW_LOG_ERROR  ? LINE_ERROR
                           : level == NNCW_LOG_WARN ? LINE_WARN
                                                    : LINE_INFO;
     line_ring_addf(s->log, kind, "%s: %s", nncw_log_level_str(level), msg);
@@ -63,10 +63,10 @@ static void on_log(void *user, enum nncw_log_level level, const char *msg)
 
 static void on_train_end(struct session *s, const struct app_lua_train_update *u)
 {
-    enum train_run_state st = u->status == NNCW_OK ? TRAIN_RUN_DONE
-                              : u->interrupted     ? TRAIN_RUN_CANCELLED
+    enum train_run_state st = u->status == NNCW_OK              ? TRAIN_RUN_DONE
+                              : u->interrupted                  ? TRAIN_RUN_CANCELLED
                               : u->status == NNCW_ERR_CANCELLED ? TRAIN_RUN_STOPPED
-                                                                 : TRAIN_RUN_FAILED;
+                                                                : TRAIN_RUN_FAILED;
     train_history_end(&s->history, st, u->steps);
     const struct nncw_train_event *e = u->event;
     if (st == TRAIN_RUN_CANCELLED)
@@ -84,8 +84,8 @@ static void on_train_end(struct session *s, const struct app_lua_train_update *u
                        train_run_state_name(st), (long long)u->steps, e->train_loss, e->train_acc,
                        e->test_loss, e->test_acc);
     else
-        line_ring_addf(s->log, LINE_INFO, "training %s after %lld steps",
-                       train_run_state_name(st), (long long)u->steps);
+        line_ring_addf(s->log, LINE_INFO, "training %s after %lld steps", train_run_state_name(st),
+                       (long long)u->steps);
 }
 
 static void on_train(void *user, const struct app_lua_train_update *u)
@@ -94,8 +94,7 @@ static void on_train(void *user, const struct app_lua_train_update *u)
     const struct nncw_train_options *o = u->options;
     switch (u->phase) {
     case APP_LUA_TRAIN_BEGIN:
-        train_history_begin(&s->history, o->epochs, u->steps_per_epoch, o->batch_size,
-                            o->optim.lr);
+        train_history_begin(&s->history, o->epochs, u->steps_per_epoch, o->batch_size, o->optim.lr);
         line_ring_addf(s->log, LINE_INFO,
                        "training started: %d epoch%s of %lld steps, batch %d, lr %g, %lld samples",
                        o->epochs, o->epochs == 1 ? "" : "s", (long long)u->steps_per_epoch,
@@ -224,6 +223,22 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+/* drops the lines waiting to run; called locked; returns how many */
+static int drop_queue(struct session *s)
+{
+    int n = 0;
+    while (s->head) {
+        struct job *j = s->head;
+        s->head = j->next;
+        free(j->line);
+        free(j);
+        n++;
+    }
+    s->tail = NULL;
+    s->queued = 0;
+    return n;
+}
+
 /* ---- lifecycle ---- */
 
 int session_new(struct session **out)
@@ -277,14 +292,7 @@ void session_free(struct session *s)
     if (s->worker_started) {
         pthread_mutex_lock(&s->mu);
         s->stop = true;
-        while (s->head) {
-            struct job *j = s->head;
-            s->head = j->next;
-            free(j->line);
-            free(j);
-        }
-        s->tail = NULL;
-        s->queued = 0;
+        drop_queue(s);
         if (s->busy)
             app_lua_interrupt_request();
         pthread_cond_broadcast(&s->cv);
@@ -365,7 +373,11 @@ void session_cancel(struct session *s)
     pthread_mutex_lock(&s->mu);
     if (s->busy)
         app_lua_interrupt_request();
+    int dropped = drop_queue(s);
     pthread_mutex_unlock(&s->mu);
+    if (dropped)
+        line_ring_addf(s->log, LINE_WARN, "cancelled %d waiting line%s", dropped,
+                       dropped == 1 ? "" : "s");
 }
 
 void session_get_status(struct session *s, struct session_status *out)

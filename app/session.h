@@ -29,13 +29,13 @@ struct session;
 
 /* what the UI polls */
 struct session_status {
-    bool busy;           /* a line is running */
-    bool more;           /* the last line was an incomplete chunk: the prompt is ">> " */
-    bool quit;           /* :quit was entered */
-    int queued;          /* lines waiting behind the running one */
-    unsigned done;       /* lines finished so far */
-    unsigned errors;     /* of which failed */
-    char running[256];   /* the running line (first line of it) */
+    bool busy;            /* a line is running */
+    bool more;            /* the last line was an incomplete chunk: the prompt is ">> " */
+    bool quit;            /* :quit was entered */
+    int queued;           /* lines waiting behind the running one */
+    unsigned done;        /* lines finished so far */
+    unsigned errors;      /* of which failed */
+    char running[256];    /* the running line (first line of it) */
     char last_error[256]; /* the first line of the newest error */
 };
 
@@ -54,7 +54,8 @@ void session_restore_output(struct session *s);
 /* runs a line as the Console would (Lua, or a REPL command such as ":save f.lua"). With
  * queue false it is refused (false) while other work runs or waits */
 bool session_submit(struct session *s, const char *line, bool queue);
-/* stops the running line: a training run after its current step, a Lua loop at once */
+/* stops the running line (a training run after its current step, a Lua loop at once) and
+ * drops the lines waiting behind it */
 void session_cancel(struct session *s);
 void session_get_status(struct session *s, struct session_status *out);
 

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const state_names[] = {"no run", "running", "done", "stopped", "cancelled",
-                                          "failed"};
+static const char *const state_names[] = {"no run",  "running",   "done",
+                                          "stopped", "cancelled", "failed"};
 _Static_assert(sizeof state_names / sizeof *state_names == TRAIN_RUN_STATE_COUNT,
                "a name per run state");
 
@@ -88,17 +88,21 @@ void train_history_add_event(struct train_history *h, const struct nncw_train_ev
     s->steps_done = ev->global_step;
     if (ev->type == NNCW_TRAIN_EVENT_STEP) {
         if (reserve((void **)&s->steps, s->n_steps, &s->cap_steps, sizeof *s->steps))
-            s->steps[s->n_steps++] = (struct train_step_point){
-                .global_step = ev->global_step, .loss = ev->loss, .lr = ev->lr,
-                .images_per_s = ev->images_per_s};
+            s->steps[s->n_steps++] = (struct train_step_point){.global_step = ev->global_step,
+                                                               .loss = ev->loss,
+                                                               .lr = ev->lr,
+                                                               .images_per_s = ev->images_per_s};
     } else {
         int64_t cap = s->cap_epochs;
         if (reserve((void **)&s->epoch_points, s->n_epochs, &cap, sizeof *s->epoch_points)) {
             s->cap_epochs = (int)cap;
-            s->epoch_points[s->n_epochs++] = (struct train_epoch_point){
-                .epoch = ev->epoch + 1, .global_step = ev->global_step,
-                .train_loss = ev->train_loss, .train_acc = ev->train_acc,
-                .test_loss = ev->test_loss, .test_acc = ev->test_acc};
+            s->epoch_points[s->n_epochs++] =
+                (struct train_epoch_point){.epoch = ev->epoch + 1,
+                                           .global_step = ev->global_step,
+                                           .train_loss = ev->train_loss,
+                                           .train_acc = ev->train_acc,
+                                           .test_loss = ev->test_loss,
+                                           .test_acc = ev->test_acc};
         }
     }
     s->version++;

@@ -20,7 +20,7 @@
 #include "train/trainer.h"
 
 enum train_run_state {
-    TRAIN_RUN_NONE,      /* no run yet */
+    TRAIN_RUN_NONE, /* no run yet */
     TRAIN_RUN_RUNNING,
     TRAIN_RUN_DONE,      /* all epochs ran */
     TRAIN_RUN_STOPPED,   /* a callback stopped it */
@@ -44,7 +44,7 @@ struct train_epoch_point {
 /* everything the panel needs, copied out of the history */
 struct train_snapshot {
     unsigned version;
-    int run;                 /* 1 for the first run of the session */
+    int run; /* 1 for the first run of the session */
     enum train_run_state state;
     int epochs, batch;
     float base_lr;

@@ -49,15 +49,16 @@ void ui_action_open(struct ui_app *a, const char *what)
     while (*what == ' ')
         what++;
     if (!*what) {
-        ui_app_message(a, UI_STYLE_ERROR, "open: give an ONNX file, a checkpoint, a .lua file "
-                                          "or a built-in model (cnn, resnet20, ...)");
+        ui_app_message(a, UI_STYLE_ERROR,
+                       "open: give an ONNX file, a checkpoint, a .lua file "
+                       "or a built-in model (cnn, resnet20, ...)");
         return;
     }
     ui_lua_quote(what, q, sizeof q);
     if (ends_with(what, ".onnx")) {
         snprintf(code, sizeof code, "model = nncw.onnx.load(%s)", q);
     } else if (ends_with(what, ".nncw")) {
-        snprintf(code, sizeof code, "nncw.checkpoint.load(model, %s)", q);
+        snprintf(code, sizeof code, "model = nncw.checkpoint.load(model, %s)", q);
     } else if (ends_with(what, ".lua")) {
         snprintf(code, sizeof code, ":load %s", what);
     } else if (is_zoo_model(what)) {
@@ -88,13 +89,14 @@ void ui_action_save(struct ui_app *a, const char *path)
 
 void ui_action_cancel(struct ui_app *a)
 {
-    if (!a->status.busy) {
+    if (!a->status.busy && !a->status.queued) {
         ui_app_message(a, UI_STYLE_NORMAL, "nothing is running");
         return;
     }
     session_cancel(a->session);
-    ui_app_message(a, UI_STYLE_WARN, "cancelling: a run stops after its current step and the "
-                                     "model keeps its weights");
+    ui_app_message(a, UI_STYLE_WARN,
+                   "cancelling: a run stops after its current step and the "
+                   "model keeps its weights");
 }
 
 void ui_action_search(struct ui_app *a, const char *regex, int direction)
@@ -107,8 +109,8 @@ void ui_action_search(struct ui_app *a, const char *regex, int direction)
     else if (n == 0)
         ui_app_message(a, UI_STYLE_WARN, "no scope matches /%s", regex ? regex : "");
     else
-        ui_app_message(a, UI_STYLE_NORMAL, "%d node%s match /%s (n: next, N: previous)", n,
-                       n == 1 ? "" : "s", regex ? regex : "");
+        ui_app_message(a, UI_STYLE_NORMAL, "%d node%s /%s (n: next, N: previous)", n,
+                       n == 1 ? " matches" : "s match", regex ? regex : "");
 }
 
 /* the word at the start of line and where its argument begins */

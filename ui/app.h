@@ -44,10 +44,10 @@ struct ui_app {
     struct session *session;
     struct ui_panel *panels[UI_PANEL_COUNT];
     int focus;
-    bool zoom;      /* the focused panel alone */
-    bool quit;      /* leave the loop */
-    bool dirty;     /* redraw everything */
-    bool relayout;  /* windows must be rebuilt */
+    bool zoom;     /* the focused panel alone */
+    bool quit;     /* leave the loop */
+    bool dirty;    /* redraw everything */
+    bool relayout; /* windows must be rebuilt */
     enum ui_overlay overlay;
     int help_scroll;
     struct ui_form *form;
@@ -55,17 +55,17 @@ struct ui_app {
     struct ui_line_editor prompt;
     struct ui_line_editor commands; /* history of ':' lines */
 
-    struct graph_view *view;  /* the newest view of `model` (a reference), or NULL */
-    unsigned view_serial;     /* counts view changes */
-    int selected;             /* the selected node of the view, -1: none */
+    struct graph_view *view; /* the newest view of `model` (a reference), or NULL */
+    unsigned view_serial;    /* counts view changes */
+    int selected;            /* the selected node of the view, -1: none */
     struct session_status status;
     struct train_snapshot train;
     unsigned seen_errors;
 
     char message[320];
     attr_t message_attr;
-    long message_until;       /* ms on the monotonic clock */
-    bool want_save_name;      /* the prompt is asking for a file name to :save */
+    long message_until;  /* ms on the monotonic clock */
+    bool want_save_name; /* the prompt is asking for a file name to :save */
 };
 
 /* a message in the status line (and the Log) */

@@ -21,11 +21,11 @@ enum ui_graph_row_kind { UI_ROW_GROUP, UI_ROW_NODE };
 struct ui_graph_row {
     enum ui_graph_row_kind kind;
     int depth;
-    int node;            /* NODE: the node's index; GROUP: its first node */
-    char name[96];       /* the scope part shown (a group's part, a node's last part) */
-    char prefix[256];    /* GROUP: the scope prefix up to and including its part */
+    int node;         /* NODE: the node's index; GROUP: its first node */
+    char name[96];    /* the scope part shown (a group's part, a node's last part) */
+    char prefix[256]; /* GROUP: the scope prefix up to and including its part */
     int64_t params, flops;
-    int count;           /* GROUP: nodes inside */
+    int count; /* GROUP: nodes inside */
     bool collapsed;
 };
 

@@ -42,7 +42,7 @@ void ui_help_draw(WINDOW *w, const struct ui_panel *focused, int *scroll)
     char lines[MAX_LINES][128];
     int n = ui_help_lines(focused, lines, MAX_LINES);
     int sh = getmaxy(w), sw = getmaxx(w);
-    int bw = sw - 4 < 96 ? sw - 4 : 96, bh = n + 3 < sh - 2 ? n + 3 : sh - 2;
+    int bw = sw - 4 < 110 ? sw - 4 : 110, bh = n + 3 < sh - 2 ? n + 3 : sh - 2;
     int y0 = (sh - bh) / 2, x0 = (sw - bw) / 2, rows = bh - 3;
     if (*scroll > n - rows)
         *scroll = n - rows;

@@ -14,7 +14,7 @@
 #include <curses.h>
 
 #define UI_KEY_FN(k) (0x1000000 | (k))
-#define UI_KEY_CTRL(c) ((c) & 0x1f)
+#define UI_KEY_CTRL(c) ((c)&0x1f)
 #define UI_KEY_ESC 27
 
 /* the next key (characters as code points, function keys as UI_KEY_FN), or ERR */
@@ -48,11 +48,11 @@ enum ui_action {
 
 /* a global key binding */
 struct ui_binding {
-    int keys[3];       /* 0-terminated */
+    int keys[3]; /* 0-terminated */
     enum ui_action action;
-    const char *label;  /* key names as shown: "F1 ?" */
+    const char *label;      /* key names as shown: "F1 ?" */
     const char *short_help; /* the status line's word ("Help"), NULL: not in the status line */
-    const char *help;   /* the help overlay's sentence */
+    const char *help;       /* the help overlay's sentence */
 };
 
 /* a key a panel handles itself, for the help overlay */

@@ -17,9 +17,9 @@
 #include "train_form.h"
 
 enum {
-    FRAME_MS = 30,         /* the key timeout: charts refresh about 30 times a second */
-    MESSAGE_MS = 10000,    /* how long a status message stays */
-    WIDE_COLS = 100,       /* from here on, all panels side by side */
+    FRAME_MS = 30,      /* the key timeout: charts refresh about 30 times a second */
+    MESSAGE_MS = 10000, /* how long a status message stays */
+    WIDE_COLS = 100,    /* from here on, all panels side by side */
     WIDE_ROWS = 28,
 };
 
@@ -49,7 +49,7 @@ void ui_app_message(struct ui_app *a, enum ui_style style, const char *fmt, ...)
     vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
     show_message(a, style, text);
-    enum line_kind k = style == UI_STYLE_ERROR ? LINE_ERROR
+    enum line_kind k = style == UI_STYLE_ERROR  ? LINE_ERROR
                        : style == UI_STYLE_WARN ? LINE_WARN
                                                 : LINE_INFO;
     line_ring_add(session_log(a->session), k, a->message);
@@ -129,13 +129,14 @@ static void draw_title(struct ui_app *a)
     ui_fill(stdscr, 0, 0, COLS, bar);
     char left[256], right[160], params[32];
     if (a->view)
-        snprintf(left, sizeof left, " nncw workbench | model: %d nodes, %s params", a->view->n_nodes,
-                 ui_fmt_count(a->view->params, params, sizeof params));
+        snprintf(left, sizeof left, " nncw workbench | model: %d nodes, %s params",
+                 a->view->n_nodes, ui_fmt_count(a->view->params, params, sizeof params));
     else
         snprintf(left, sizeof left, " nncw workbench | no model");
     const struct train_snapshot *t = &a->train;
     if (t->state == TRAIN_RUN_RUNNING && t->total_steps)
-        snprintf(right, sizeof right, "training %.0f%% ", 100.0 * (double)t->steps_done / (double)t->total_steps);
+        snprintf(right, sizeof right, "training %.0f%% ",
+                 100.0 * (double)t->steps_done / (double)t->total_steps);
     else if (a->status.busy)
         snprintf(right, sizeof right, "running ");
     else if (a->status.queued)
@@ -303,8 +304,8 @@ static void run_action(struct ui_app *a, enum ui_action action)
         break;
     case UI_ACTION_NEXT_PANEL:
     case UI_ACTION_PREV_PANEL:
-        a->focus = (a->focus + (action == UI_ACTION_NEXT_PANEL ? 1 : UI_PANEL_COUNT - 1)) %
-                   UI_PANEL_COUNT;
+        a->focus =
+            (a->focus + (action == UI_ACTION_NEXT_PANEL ? 1 : UI_PANEL_COUNT - 1)) % UI_PANEL_COUNT;
         break;
     case UI_ACTION_SEARCH:
         ui_app_prompt(a, UI_PROMPT_SEARCH, "");
@@ -488,8 +489,8 @@ static void handle_key(struct ui_app *a, int key)
 static int create_panels(struct ui_app *a)
 {
     struct ui_panel *(*const make[UI_PANEL_COUNT])(struct ui_app *) = {
-        ui_graph_panel_new, ui_inspector_panel_new, ui_training_panel_new, ui_console_panel_new,
-        ui_log_panel_new,
+        ui_graph_panel_new,   ui_inspector_panel_new, ui_training_panel_new,
+        ui_console_panel_new, ui_log_panel_new,
     };
     for (int i = 0; i < UI_PANEL_COUNT; i++)
         if (!(a->panels[i] = make[i](a)))

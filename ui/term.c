@@ -42,11 +42,11 @@ attr_t ui_style(enum ui_style s)
 static void setup_styles(void)
 {
     static const attr_t mono[UI_STYLE_COUNT] = {
-        [UI_STYLE_BAR] = A_REVERSE,          [UI_STYLE_BAR_KEY] = A_BOLD,
-        [UI_STYLE_BORDER_FOCUS] = A_BOLD,    [UI_STYLE_SELECTED] = A_REVERSE,
-        [UI_STYLE_HEADER] = A_BOLD,          [UI_STYLE_INPUT] = A_BOLD,
-        [UI_STYLE_ERROR] = A_BOLD,           [UI_STYLE_WARN] = A_BOLD,
-        [UI_STYLE_DIM] = A_DIM,              [UI_STYLE_MATCH] = A_UNDERLINE,
+        [UI_STYLE_BAR] = A_REVERSE,       [UI_STYLE_BAR_KEY] = A_BOLD,
+        [UI_STYLE_BORDER_FOCUS] = A_BOLD, [UI_STYLE_SELECTED] = A_REVERSE,
+        [UI_STYLE_HEADER] = A_BOLD,       [UI_STYLE_INPUT] = A_BOLD,
+        [UI_STYLE_ERROR] = A_BOLD,        [UI_STYLE_WARN] = A_BOLD,
+        [UI_STYLE_DIM] = A_DIM,           [UI_STYLE_MATCH] = A_UNDERLINE,
         [UI_STYLE_SERIES2] = A_BOLD,
     };
     memcpy(styles, mono, sizeof styles);
@@ -58,12 +58,18 @@ static void setup_styles(void)
         enum ui_style style;
         short fg, bg;
     } pairs[] = {
-        {UI_STYLE_BAR, COLOR_BLACK, COLOR_CYAN},   {UI_STYLE_BAR_KEY, COLOR_BLACK, COLOR_CYAN},
-        {UI_STYLE_BORDER, COLOR_BLUE, -1},        {UI_STYLE_BORDER_FOCUS, COLOR_CYAN, -1},
-        {UI_STYLE_SELECTED, COLOR_BLACK, COLOR_CYAN}, {UI_STYLE_HEADER, COLOR_YELLOW, -1},
-        {UI_STYLE_INPUT, COLOR_CYAN, -1},         {UI_STYLE_ERROR, COLOR_RED, -1},
-        {UI_STYLE_WARN, COLOR_YELLOW, -1},        {UI_STYLE_MATCH, COLOR_MAGENTA, -1},
-        {UI_STYLE_SERIES1, COLOR_GREEN, -1},      {UI_STYLE_SERIES2, COLOR_MAGENTA, -1},
+        {UI_STYLE_BAR, COLOR_BLACK, COLOR_CYAN},
+        {UI_STYLE_BAR_KEY, COLOR_BLACK, COLOR_CYAN},
+        {UI_STYLE_BORDER, COLOR_BLUE, -1},
+        {UI_STYLE_BORDER_FOCUS, COLOR_CYAN, -1},
+        {UI_STYLE_SELECTED, COLOR_BLACK, COLOR_CYAN},
+        {UI_STYLE_HEADER, COLOR_YELLOW, -1},
+        {UI_STYLE_INPUT, COLOR_CYAN, -1},
+        {UI_STYLE_ERROR, COLOR_RED, -1},
+        {UI_STYLE_WARN, COLOR_YELLOW, -1},
+        {UI_STYLE_MATCH, COLOR_MAGENTA, -1},
+        {UI_STYLE_SERIES1, COLOR_GREEN, -1},
+        {UI_STYLE_SERIES2, COLOR_MAGENTA, -1},
         {UI_STYLE_OK, COLOR_GREEN, -1},
     };
     for (size_t i = 0; i < sizeof pairs / sizeof *pairs; i++) {

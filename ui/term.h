@@ -17,8 +17,8 @@
 
 enum ui_style {
     UI_STYLE_NORMAL,
-    UI_STYLE_BAR,          /* the title and status bars */
-    UI_STYLE_BAR_KEY,      /* key names in the status bar */
+    UI_STYLE_BAR,     /* the title and status bars */
+    UI_STYLE_BAR_KEY, /* key names in the status bar */
     UI_STYLE_BORDER,
     UI_STYLE_BORDER_FOCUS, /* the focused panel's frame and title */
     UI_STYLE_SELECTED,     /* the selected row */
@@ -27,8 +27,8 @@ enum ui_style {
     UI_STYLE_ERROR,
     UI_STYLE_WARN,
     UI_STYLE_DIM,
-    UI_STYLE_MATCH,        /* search hits */
-    UI_STYLE_SERIES1,      /* chart lines, histograms */
+    UI_STYLE_MATCH,   /* search hits */
+    UI_STYLE_SERIES1, /* chart lines, histograms */
     UI_STYLE_SERIES2,
     UI_STYLE_OK,
     UI_STYLE_COUNT

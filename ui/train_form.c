@@ -23,7 +23,8 @@ struct ui_form *ui_train_form_new(void)
         [F_EPOCHS] = UI_FIELD_INT_("epochs", "1", 1, 10000, "passes over the training data"),
         [F_LR] = UI_FIELD_NUMBER_("learning rate", "0.02", 0, 100, "base lr (cosine schedule)"),
         [F_BATCH] = UI_FIELD_INT_("batch", "64", 1, 65536, "samples per step"),
-        [F_TRAIN] = UI_FIELD_INT_("train subset", "2000", 0, 1e9, "first N training samples; 0: all"),
+        [F_TRAIN] =
+            UI_FIELD_INT_("train subset", "2000", 0, 1e9, "first N training samples; 0: all"),
         [F_TEST] = UI_FIELD_INT_("test subset", "1000", 0, 1e9, "first N test samples; 0: all"),
         [F_SEED] = UI_FIELD_INT_("seed", "1", 0, 1e15, "shuffling, dropout (replays match)"),
         [F_OPTIM] = UI_FIELD_CHOICE_("optimizer", optimizers, "Left/Right to choose"),

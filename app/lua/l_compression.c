@@ -211,6 +211,43 @@ static int m_epoch_step(lua_State *L)
     return s == NNCW_OK ? 0 : app_lua_fail(L, FN, s);
 }
 
+/* c:compression_rate() -> NNCF's compression_rate (sparsity: the model's measured sparsity) */
+static int m_compression_rate(lua_State *L)
+{
+    static const char FN[] = "Compression:compression_rate";
+    struct compression_box *b = check_box(L, 1, FN);
+    float rate;
+    enum nncw_status s = nncw_compression_get_rate(b->c, &rate);
+    if (s != NNCW_OK)
+        return app_lua_fail(L, FN, s);
+    lua_pushnumber(L, rate);
+    return 1;
+}
+
+/* c:sparsity_level() -> the level the sparsity algorithm aims at now */
+static int m_sparsity_level(lua_State *L)
+{
+    static const char FN[] = "Compression:sparsity_level";
+    struct compression_box *b = check_box(L, 1, FN);
+    float level;
+    enum nncw_status s = nncw_compression_get_sparsity_level(b->c, &level);
+    if (s != NNCW_OK)
+        return app_lua_fail(L, FN, s);
+    lua_pushnumber(L, level);
+    return 1;
+}
+
+/* c:set_sparsity_level(level) (0 <= level < 1) */
+static int m_set_sparsity_level(lua_State *L)
+{
+    static const char FN[] = "Compression:set_sparsity_level";
+    struct compression_box *b = check_box(L, 1, FN);
+    float level = (float)app_lua_check_number(L, 2, FN, "level", 0.0, 1.0);
+    app_lua_graph_touch(b->model);
+    enum nncw_status s = nncw_compression_set_sparsity_level(b->c, level);
+    return s == NNCW_OK ? 0 : app_lua_fail(L, FN, s);
+}
+
 /* c:export(path[, {standard_ops = bool, opset = 13}]) */
 static int m_export(lua_State *L)
 {
@@ -264,6 +301,9 @@ static const luaL_Reg methods[] = {
     {"quantizers", m_quantizers}, {"set", m_set},       {"ignore", m_ignore},
     {"unignore", m_unignore},     {"statistics", m_statistics}, {"stage", m_stage},
     {"epoch_step", m_epoch_step}, {"export", m_export}, {"close", m_close},
+    /* sparsity */
+    {"compression_rate", m_compression_rate}, {"sparsity_level", m_sparsity_level},
+    {"set_sparsity_level", m_set_sparsity_level},
     {NULL, NULL},
 };
 

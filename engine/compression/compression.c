@@ -23,7 +23,18 @@ static const struct {
     nncw_compression_build_fn build;
 } builders[] = {
     {"quantization", nncw_quantization_build},
+    /* sparsity (builds after quantization: see build_all) and knowledge distillation */
+    {"magnitude_sparsity", nncw_magnitude_sparsity_build},
+    {"rb_sparsity", nncw_rb_sparsity_build},
+    {"const_sparsity", nncw_const_sparsity_build},
+    {"knowledge_distillation", nncw_knowledge_distillation_build},
 };
+
+/* NNCF applies a weight's sparsity mask before its quantizer whatever the config's order */
+static bool builds_late(const char *algorithm)
+{
+    return strstr(algorithm, "_sparsity") != NULL;
+}
 
 static nncw_compression_build_fn find_builder(const char *name)
 {
@@ -65,7 +76,9 @@ static enum nncw_status build_all(struct nncw_compression *c, struct nncw_graph 
         if (!find_builder(cfg->compression[i].algorithm))
             return NNCW_FAIL(NNCW_ERR_UNSUPPORTED,
                              "config '%s': compression[%d].algorithm: '%s' is not implemented in "
-                             "nncw yet (available: quantization)",
+                             "nncw yet (available: quantization, "
+                             "magnitude_sparsity, rb_sparsity, const_sparsity, "
+                             "knowledge_distillation)",
                              cfg->source ? cfg->source : "<string>", i,
                              cfg->compression[i].algorithm);
     c->algos = nncw_calloc((size_t)(cfg->n_compression ? cfg->n_compression : 1),
@@ -73,19 +86,23 @@ static enum nncw_status build_all(struct nncw_compression *c, struct nncw_graph 
     if (!c->algos)
         return NNCW_FAIL(NNCW_ERR_NOMEM, "compression: out of memory");
     static const struct nncw_compression_init no_init = {0};
-    struct nncw_compression_edits edits = {.n = c->n_edits, .quantizers = c->edits};
+    struct nncw_compression_edits edits = {
+        .n = c->n_edits, .quantizers = c->edits, .original = c->orig};
     int64_t bn_samples = 0;
     enum nncw_status s = NNCW_OK;
-    for (int i = 0; i < cfg->n_compression && s == NNCW_OK; i++) {
-        int64_t want = 0;
-        s = find_builder(cfg->compression[i].algorithm)(g, cfg, i, init ? init : &no_init, &edits,
-                                                        &c->algos[i], &want);
-        if (s == NNCW_OK) {
-            c->n++;
-            if (want > bn_samples)
+    /* sparsity builds in a second pass, so its masks go between the weights and the quantizers
+     * placed in the first; each algorithm keeps its entry's position (unbuilt slots are zero) */
+    c->n = cfg->n_compression;
+    for (int pass = 0; pass < 2 && s == NNCW_OK; pass++)
+        for (int i = 0; i < cfg->n_compression && s == NNCW_OK; i++) {
+            if (builds_late(cfg->compression[i].algorithm) != (pass == 1))
+                continue;
+            int64_t want = 0;
+            s = find_builder(cfg->compression[i].algorithm)(g, cfg, i, init ? init : &no_init,
+                                                            &edits, &c->algos[i], &want);
+            if (s == NNCW_OK && want > bn_samples)
                 bn_samples = want;
         }
-    }
     if (s == NNCW_OK && init && init->data && bn_samples > 0)
         s = nncw_batchnorm_adapt(g, init->data, bn_samples,
                                  init->batch_size > 0 ? init->batch_size : 64, init->seed);
@@ -128,8 +145,8 @@ static enum nncw_status rebuild(struct nncw_compression *c)
 {
     struct nncw_graph *trial;
     NNCW_TRY(nncw_graph_clone(c->orig, &trial));
-    struct nncw_compression probe = {.g = trial, .cfg = c->cfg, .n_edits = c->n_edits,
-                                     .edits = c->edits};
+    struct nncw_compression probe = {
+        .g = trial, .orig = c->orig, .cfg = c->cfg, .n_edits = c->n_edits, .edits = c->edits};
     enum nncw_status s = build_all(&probe, trial, NULL);
     free_algos(&probe);
     nncw_graph_free(trial);
@@ -262,6 +279,21 @@ static enum nncw_status hook_loss(void *user, float *loss)
     return NNCW_OK;
 }
 
+static enum nncw_status hook_output_loss(void *user, const struct nncw_tensor *input,
+                                         const struct nncw_tensor *logits,
+                                         struct nncw_tensor *dlogits, float *loss)
+{
+    struct nncw_compression *c = user;
+    *loss = 0;
+    for (int i = 0; i < c->n; i++)
+        if (c->algos[i].output_loss) {
+            float l = 0;
+            NNCW_TRY(c->algos[i].output_loss(c->algos[i].self, input, logits, dlogits, &l));
+            *loss += l;
+        }
+    return NNCW_OK;
+}
+
 static float hook_lr_scale(void *user, int value_id)
 {
     struct nncw_compression *c = user;
@@ -274,13 +306,16 @@ static float hook_lr_scale(void *user, int value_id)
 
 struct nncw_train_hooks nncw_compression_train_hooks(struct nncw_compression *c)
 {
-    bool any_loss = false;
-    for (int i = 0; i < c->n; i++)
+    bool any_loss = false, any_output_loss = false;
+    for (int i = 0; i < c->n; i++) {
         any_loss = any_loss || c->algos[i].loss;
+        any_output_loss = any_output_loss || c->algos[i].output_loss;
+    }
     return (struct nncw_train_hooks){.user = c,
                                      .epoch_begin = hook_epoch,
                                      .step_end = hook_step,
                                      .loss = any_loss ? hook_loss : NULL,
+                                     .output_loss = any_output_loss ? hook_output_loss : NULL,
                                      .param_lr_scale = hook_lr_scale};
 }
 
@@ -346,4 +381,30 @@ void nncw_compression_export_options(const struct nncw_compression *c,
     for (int i = 0; i < c->n; i++)
         if (c->algos[i].export_options)
             c->algos[i].export_options(c->algos[i].self, eo);
+}
+
+static const struct nncw_compression_algo *rate_algo(const struct nncw_compression *c)
+{
+    for (int i = 0; i < c->n; i++)
+        if (c->algos[i].compression_rate)
+            return &c->algos[i];
+    return NULL;
+}
+
+enum nncw_status nncw_compression_get_rate(const struct nncw_compression *c, float *rate)
+{
+    const struct nncw_compression_algo *a = rate_algo(c);
+    if (!a)
+        return NNCW_FAIL(NNCW_ERR_NOT_FOUND, "compression: no algorithm has a compression rate");
+    *rate = a->compression_rate(a->self);
+    return NNCW_OK;
+}
+
+enum nncw_status nncw_compression_set_rate(struct nncw_compression *c, float rate)
+{
+    const struct nncw_compression_algo *a = rate_algo(c);
+    if (!a || !a->set_compression_rate)
+        return NNCW_FAIL(NNCW_ERR_NOT_FOUND,
+                         "compression: no algorithm has a compression rate to set");
+    return a->set_compression_rate(a->self, rate);
 }

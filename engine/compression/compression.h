@@ -51,12 +51,21 @@ struct nncw_compression_algo {
     enum nncw_status (*epoch_step)(void *self, int epoch);
     enum nncw_status (*step)(void *self, int64_t global_step);
     enum nncw_status (*loss)(void *self, float *loss);
+    /* after the training forward, before backward: a loss on the model's output (knowledge
+     * distillation) that adds its gradient into dlogits; input is the batch the model saw */
+    enum nncw_status (*output_loss)(void *self, const struct nncw_tensor *input,
+                                    const struct nncw_tensor *logits, struct nncw_tensor *dlogits,
+                                    float *loss);
     float (*lr_scale)(void *self, int value_id); /* 1 for parameters it does not own */
     enum nncw_compression_stage (*stage)(const void *self);
     /* appends human-readable statistics (NUL-terminated text the caller frees) */
     enum nncw_status (*statistics)(const void *self, char **text);
     /* how the compressed graph is written to ONNX (quantizer op flavour) */
     void (*export_options)(const void *self, struct nncw_onnx_export_options *eo);
+    /* NNCF's compression_rate: what the algorithm measures (sparsity: the model's sparsity
+     * level) and what setting it does (sparsity: the level the masks aim at) */
+    float (*compression_rate)(const void *self);
+    enum nncw_status (*set_compression_rate)(void *self, float rate);
     void (*free)(void *self);
 };
 
@@ -90,6 +99,20 @@ void nncw_compression_export_options(const struct nncw_compression *c,
                                      struct nncw_onnx_export_options *eo);
 /* every algorithm's statistics, one block each */
 enum nncw_status nncw_compression_statistics(const struct nncw_compression *c, char **text);
+/* NNCF's compression_rate of the first algorithm that has one (sparsity: the measured sparsity
+ * of the whole model); NNCW_ERR_NOT_FOUND when none has */
+enum nncw_status nncw_compression_get_rate(const struct nncw_compression *c, float *rate);
+/* sets it on that algorithm (sparsity: its level); the algorithm's error, or NNCW_ERR_NOT_FOUND */
+enum nncw_status nncw_compression_set_rate(struct nncw_compression *c, float rate);
+
+/* ---- sparsity (magnitude_sparsity, rb_sparsity, const_sparsity) ---- */
+/* the level the sparsity algorithm aims at now (its scheduler's or the one set last; const: the
+ * measured level); NNCW_ERR_NOT_FOUND when c has none */
+enum nncw_status nncw_compression_get_sparsity_level(const struct nncw_compression *c,
+                                                     float *level);
+/* sets it (0 <= level < 1): magnitude recomputes its masks, RB retargets its loss.
+ * NNCW_ERR_INVALID_ARG for a level out of range, frozen masks or const sparsity */
+enum nncw_status nncw_compression_set_sparsity_level(struct nncw_compression *c, float level);
 
 /* ---- quantizers ---- */
 struct nncw_quantizer_info {

@@ -13,6 +13,8 @@ struct nncw_quantizer_edit {
 struct nncw_compression_edits {
     int n;
     const struct nncw_quantizer_edit *quantizers;
+    /* the float model before any algorithm changed it (knowledge distillation's teacher) */
+    const struct nncw_graph *original;
 };
 
 /* An algorithm's builder: reads cfg->compression[entry], transforms g and fills *out (name,
@@ -29,6 +31,26 @@ enum nncw_status nncw_quantization_build(struct nncw_graph *g, const struct nncw
                                          int entry, const struct nncw_compression_init *init,
                                          const struct nncw_compression_edits *edits,
                                          struct nncw_compression_algo *out, int64_t *bn_samples);
+/* sparsity (compression/sparsity) and knowledge distillation (compression/distillation) */
+enum nncw_status nncw_magnitude_sparsity_build(struct nncw_graph *g, const struct nncw_config *cfg,
+                                               int entry, const struct nncw_compression_init *init,
+                                               const struct nncw_compression_edits *edits,
+                                               struct nncw_compression_algo *out,
+                                               int64_t *bn_samples);
+enum nncw_status nncw_rb_sparsity_build(struct nncw_graph *g, const struct nncw_config *cfg,
+                                        int entry, const struct nncw_compression_init *init,
+                                        const struct nncw_compression_edits *edits,
+                                        struct nncw_compression_algo *out, int64_t *bn_samples);
+enum nncw_status nncw_const_sparsity_build(struct nncw_graph *g, const struct nncw_config *cfg,
+                                           int entry, const struct nncw_compression_init *init,
+                                           const struct nncw_compression_edits *edits,
+                                           struct nncw_compression_algo *out, int64_t *bn_samples);
+enum nncw_status nncw_knowledge_distillation_build(struct nncw_graph *g,
+                                                   const struct nncw_config *cfg, int entry,
+                                                   const struct nncw_compression_init *init,
+                                                   const struct nncw_compression_edits *edits,
+                                                   struct nncw_compression_algo *out,
+                                                   int64_t *bn_samples);
 /* the quantization controller's quantizers (self of its algo) */
 int nncw_quantization_count(const void *self);
 enum nncw_status nncw_quantization_info(const void *self, int i, struct nncw_quantizer_info *out);

@@ -151,12 +151,18 @@ enum nncw_status nncw_cfg_parse_compression(struct nncw_cfg_ctx *c, const struct
     return NNCW_OK;
 }
 
-enum nncw_status nncw_config_add_ignored_scope(struct nncw_config *cfg, int entry,
-                                               const char *pattern)
+static enum nncw_status check_entry(const struct nncw_config *cfg, int entry)
 {
     if (entry < 0 || entry >= cfg->n_compression)
         return NNCW_FAIL(NNCW_ERR_INVALID_ARG, "config: no compression entry %d (it has %d)",
                          entry, cfg->n_compression);
+    return NNCW_OK;
+}
+
+enum nncw_status nncw_config_add_ignored_scope(struct nncw_config *cfg, int entry,
+                                               const char *pattern)
+{
+    NNCW_TRY(check_entry(cfg, entry));
     struct nncw_compression_config *a = &cfg->compression[entry];
     for (int i = 0; i < a->n_ignored; i++)
         if (!strcmp(a->ignored_scopes[i], pattern))
@@ -177,9 +183,7 @@ enum nncw_status nncw_config_add_ignored_scope(struct nncw_config *cfg, int entr
 enum nncw_status nncw_config_remove_ignored_scope(struct nncw_config *cfg, int entry,
                                                   const char *pattern)
 {
-    if (entry < 0 || entry >= cfg->n_compression)
-        return NNCW_FAIL(NNCW_ERR_INVALID_ARG, "config: no compression entry %d (it has %d)",
-                         entry, cfg->n_compression);
+    NNCW_TRY(check_entry(cfg, entry));
     struct nncw_compression_config *a = &cfg->compression[entry];
     for (int i = 0; i < a->n_ignored; i++)
         if (!strcmp(a->ignored_scopes[i], pattern)) {

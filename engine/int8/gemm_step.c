@@ -211,7 +211,7 @@ static bool const_scalar(struct nncw_int8_plan *p, struct nncw_node *n, int i, f
     return true;
 }
 
-enum fold_stage { FOLD_AFFINE, FOLD_ACT, FOLD_DONE };
+enum fold_stage { FOLD_AFFINE, FOLD_ACT };
 
 /* Tries to fold node n (reading value cur) into the step; the stage only moves forward. */
 static bool fold_one(struct nncw_int8_plan *p, struct i8_gemm *gm, struct nncw_node *n, int cur,
@@ -247,20 +247,23 @@ static bool fold_one(struct nncw_int8_plan *p, struct i8_gemm *gm, struct nncw_n
         return true;
     }
     case NNCW_OP_RELU:
-        if (*stage == FOLD_DONE)
-            return false;
-        gm->act_lo = fmaxf(gm->act_lo, 0.0f);
-        *stage = FOLD_ACT;
-        return gm->act_lo <= gm->act_hi;
     case NNCW_OP_CLIP: {
-        float lo = nncw_node_get_attr_float(n, "min", -INFINITY);
-        float hi = nncw_node_get_attr_float(n, "max", INFINITY);
-        if (*stage == FOLD_DONE || !const_scalar(p, n, 1, &lo) || !const_scalar(p, n, 2, &hi))
+        /* clamps compose into one while they overlap */
+        float lo = 0.0f, hi = INFINITY;
+        if (nncw_node_get_op(n) == NNCW_OP_CLIP) {
+            lo = nncw_node_get_attr_float(n, "min", -INFINITY);
+            hi = nncw_node_get_attr_float(n, "max", INFINITY);
+            if (!const_scalar(p, n, 1, &lo) || !const_scalar(p, n, 2, &hi))
+                return false;
+        }
+        lo = fmaxf(gm->act_lo, lo);
+        hi = fminf(gm->act_hi, hi);
+        if (!(lo <= hi))
             return false;
-        gm->act_lo = fmaxf(gm->act_lo, lo);
-        gm->act_hi = fminf(gm->act_hi, hi);
+        gm->act_lo = lo;
+        gm->act_hi = hi;
         *stage = FOLD_ACT;
-        return gm->act_lo <= gm->act_hi;
+        return true;
     }
     default:
         return false;
@@ -505,6 +508,12 @@ void nncw_i8_gemm_run_pixels(const struct nncw_int8_plan *p, const struct i8_ste
 int64_t nncw_i8_gemm_pixels(const struct i8_step *s)
 {
     return s->gemm->pixels;
+}
+
+int64_t nncw_i8_gemm_weight_bytes(const struct i8_step *s)
+{
+    const struct nncw_igemm_weights *w = &s->gemm->w;
+    return (int64_t)w->blocks * NNCW_IGEMM_BLOCK * w->taps * w->kc4 * 4;
 }
 
 double nncw_i8_gemm_macs(const struct i8_step *s)

@@ -29,12 +29,20 @@
  * (symmetric weights of up to 8 bits do; asymmetric weights of 8 bits with a zero point away
  * from the middle do not, and fall back). Activations of up to 8 bits (256 levels) are u8 codes
  * with an integer zero point; per-channel activation quantizers fall back. Bitwidths below 8
- * run on the same kernels (widened). Outputs agree with the float executor on the same graph
- * (the fake-quantized model) within one quantization step of the last quantizer before them,
- * plus float rounding; see tests/engine/test_int8_exec.c.
+ * run on the same kernels (widened). Threads split the batch by images (or each GEMM by pixels
+ * for a batch smaller than the thread count).
+ *
+ * Agreement with the float executor on the same graph (the fake-quantized model): the integer
+ * sums are exact, so every quantizer's codes equal the float model's except where the float
+ * model's own rounding (or the folded requantization's) lands on the other side of a rounding
+ * tie: one step, rarely. Downstream layers see such a step as a small input change, so in deep
+ * networks the differences spread: on ResNet-20 with NNCF's CPU quantization the logits agree
+ * within a few percent of their range (tests/engine/test_int8_exec.c checks both).
  *
  * The plan copies the quantizer ranges, weights, folded batch-norm statistics and shapes when
- * it is built: rebuild it after training or after any change to the graph.
+ * it is built: rebuild it after training or after any change to the graph. It keeps a float
+ * executor of the graph at its batch size for the ops that fall back and for float outputs;
+ * u8 buffers are one per value (a border of zero-point codes around each image for padding).
  */
 #pragma once
 

@@ -43,8 +43,10 @@ bool nncw_i8_qpoint_is_act(const struct nncw_int8_plan *p, const struct i8_qpoin
 {
     if (q->weight || q->channels != 1 || q->qmax > 255 || q->zp[0] < 0 || q->zp[0] > q->qmax)
         return false;
+    /* integer steps work image by image: the first dimension must be the batch */
     const struct nncw_tensor *x = nncw_exec_get_value(p->ex, q->x);
-    return x->dtype == NNCW_DTYPE_F32 && (x->ndim == 2 || x->ndim == 4) && x->shape[1] <= 65536;
+    return x->dtype == NNCW_DTYPE_F32 && (x->ndim == 2 || x->ndim == 4) &&
+           x->shape[0] == p->opt.batch && x->shape[1] <= 65536;
 }
 
 const struct i8_qpoint *nncw_i8_quantizer_reading(const struct nncw_int8_plan *p, int v)
@@ -457,6 +459,7 @@ enum nncw_status nncw_int8_plan_build(struct nncw_graph *g, const struct nncw_in
     p->isa = isa;
     p->kernel = nncw_igemm_kernel(isa);
     p->threads = opt->threads;
+    p->group_bytes = 512 * 1024;
     enum nncw_status s = build(p);
     if (s != NNCW_OK) {
         nncw_int8_plan_free(p);

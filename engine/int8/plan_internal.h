@@ -141,6 +141,8 @@ struct nncw_int8_plan {
     bool *absorbed; /* per node: already covered by a step */
     struct i8_step *steps;
     int n_steps, cap_steps;
+    int64_t group_bytes; /* activation bytes a group of images may move per step (about half
+                            of L2; tests set it small to run many groups) */
 };
 
 /* ---- building blocks (each file one concept) ---- */
@@ -154,6 +156,7 @@ void nncw_i8_gemm_run_pixels(const struct nncw_int8_plan *p, const struct i8_ste
                              int64_t p1);
 int64_t nncw_i8_gemm_pixels(const struct i8_step *s);
 double nncw_i8_gemm_macs(const struct i8_step *s);
+int64_t nncw_i8_gemm_weight_bytes(const struct i8_step *s);
 void nncw_i8_gemm_free(struct i8_gemm *gm);
 /* the border (padding) a Conv step needs around its input */
 int nncw_i8_gemm_border(const struct i8_step *s);

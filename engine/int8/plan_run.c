@@ -1,9 +1,9 @@
 /*
 ** Running a plan: inputs are copied into the executor's input buffers, the live steps run in
 ** order (float ops through their op table entry with the executor's context, integer steps
-** through their kernels on the engine's worker threads), and the outputs are copied out. A batch
-*smaller than the plan's runs the whole planned batch (samples are independent
-** in inference) and returns its first rows.
+** through their kernels on the engine's worker threads), and the outputs are copied out. A
+** batch smaller than the plan's runs the whole planned batch (samples are independent in
+** inference) and returns its first rows.
 */
 #include <string.h>
 
@@ -13,23 +13,62 @@
 
 /* ---- integer steps on the worker threads ---- */
 
-/* Integer steps work image by image, so a run of them between two float ops is split by
- * images: each thread takes its share of the batch through every step of the run, with no
- * barrier between steps (a float op, which works on the whole batch, ends the run). A batch
- * smaller than the thread count splits each GEMM by output pixels instead. */
-struct segment {
+/*
+** Integer steps work image by image, so a run of them between two float ops is split by
+** images: each thread takes its share of the batch through the steps with no barrier between
+** them (a float op, which works on the whole batch, ends the run). A batch smaller than the
+** thread count splits each GEMM by output pixels instead.
+**
+** Early layers have large activations and small weights: a thread's images go through them a
+** few at a time (a group), so that one step's output is still in L2 when the next step reads
+** it. Late layers have small activations and large weights: regrouping would read the weights
+** once per group, so those steps take the thread's whole share at once. A run is cut into
+** phases of either kind; phases are separate jobs.
+*/
+struct phase {
     struct nncw_int8_plan *p;
     int first, last; /* steps [first, last) */
-    int64_t images;
+    int64_t group;   /* images per group */
 };
 
-static void segment_part(void *arg, int i, int n)
+/* the activation bytes one image moves through step s (codes in and out) */
+static int64_t image_bytes(const struct nncw_int8_plan *p, const struct i8_step *s)
 {
-    const struct segment *sg = arg;
-    int64_t i0 = sg->images * i / n, i1 = sg->images * (i + 1) / n;
-    for (int k = sg->first; k < sg->last; k++)
-        if (sg->p->steps[k].live)
-            nncw_i8_step_run_images(sg->p, &sg->p->steps[k], i0, i1);
+    int64_t b = i8_act_img(&p->val[s->out].a);
+    return p->val[s->in[0]].has_u8 ? b + i8_act_img(&p->val[s->in[0]].a) : b;
+}
+
+/* whether images should go through step s in groups: its activations outweigh its weights.
+ * Once a run stops grouping it does not start again (activations shrink with depth in the
+ * networks this is for), so a run has at most two phases. */
+static bool grouped(const struct nncw_int8_plan *p, const struct i8_step *s, bool prev)
+{
+    if (s->kind != I8_STEP_GEMM || !prev)
+        return prev;
+    return 4 * image_bytes(p, s) >= nncw_i8_gemm_weight_bytes(s);
+}
+
+static int64_t group_size(const struct nncw_int8_plan *p, int first, int last)
+{
+    int64_t per_image = 1;
+    for (int k = first; k < last; k++)
+        if (p->steps[k].live && image_bytes(p, &p->steps[k]) > per_image)
+            per_image = image_bytes(p, &p->steps[k]);
+    int64_t g = p->group_bytes / per_image;
+    return g < 1 ? 1 : g;
+}
+
+static void phase_part(void *arg, int i, int n)
+{
+    const struct phase *ph = arg;
+    int64_t images = ph->p->opt.batch;
+    int64_t i0 = images * i / n, i1 = images * (i + 1) / n;
+    for (int64_t g0 = i0; g0 < i1; g0 += ph->group) {
+        int64_t g1 = g0 + ph->group < i1 ? g0 + ph->group : i1;
+        for (int k = ph->first; k < ph->last; k++)
+            if (ph->p->steps[k].live)
+                nncw_i8_step_run_images(ph->p, &ph->p->steps[k], g0, g1);
+    }
 }
 
 struct pixels {
@@ -50,18 +89,9 @@ static int thread_count(const struct nncw_int8_plan *p, double work)
     return p->threads > 0 && n > p->threads ? p->threads : n;
 }
 
-static void run_segment(struct nncw_int8_plan *p, int first, int last)
+/* one image (or fewer than the threads): each GEMM split by pixels */
+static void run_by_pixels(struct nncw_int8_plan *p, int first, int last)
 {
-    double work = 0;
-    for (int k = first; k < last; k++)
-        if (p->steps[k].live && p->steps[k].kind == I8_STEP_GEMM)
-            work += nncw_i8_gemm_macs(&p->steps[k]);
-    int threads = thread_count(p, work);
-    struct segment sg = {p, first, last, p->opt.batch};
-    if (threads <= 1 || p->opt.batch >= threads) {
-        nncw_parallel_run(segment_part, &sg, threads < p->opt.batch ? threads : (int)p->opt.batch);
-        return;
-    }
     for (int k = first; k < last; k++) {
         const struct i8_step *s = &p->steps[k];
         if (!s->live)
@@ -74,6 +104,30 @@ static void run_segment(struct nncw_int8_plan *p, int first, int last)
         nncw_parallel_run(pixels_part, &px, thread_count(p, nncw_i8_gemm_macs(s)));
         if (s->out_u8 && p->val[s->out].need_f32)
             nncw_i8_dequantize_images(p, s->out, 0, p->opt.batch);
+    }
+}
+
+static void run_segment(struct nncw_int8_plan *p, int first, int last)
+{
+    double work = 0;
+    for (int k = first; k < last; k++)
+        if (p->steps[k].live && p->steps[k].kind == I8_STEP_GEMM)
+            work += nncw_i8_gemm_macs(&p->steps[k]);
+    int threads = thread_count(p, work);
+    if (threads > 1 && p->opt.batch < threads) {
+        run_by_pixels(p, first, last);
+        return;
+    }
+    int parts = threads < p->opt.batch ? threads : (int)p->opt.batch;
+    bool g = true;
+    for (int k = first; k < last;) {
+        g = grouped(p, &p->steps[k], g);
+        int end = k + 1;
+        while (end < last && grouped(p, &p->steps[end], g) == g)
+            end++;
+        struct phase ph = {p, k, end, g ? group_size(p, k, end) : p->opt.batch};
+        nncw_parallel_run(phase_part, &ph, parts);
+        k = end;
     }
 }
 

@@ -158,17 +158,6 @@ NNCW_AVX512_FN static void pixel_block_init(const struct virtual_cols *vc, int j
             b->tap[ki * g->kw + kj] = valid & rows[ki] & cols[kj];
 }
 
-/* lanes m of 16 elements at src, src[2 l] for lane l (masked elements are not read) */
-NNCW_AVX512_FN static inline __m512 load_even(__m512 v, __mmask16 m, const float *src)
-{
-    uint32_t m2 = _pdep_u32(m, 0x55555555u);
-    __m512 lo = _mm512_maskz_loadu_ps((__mmask16)m2, src);
-    __m512 hi = _mm512_maskz_loadu_ps((__mmask16)(m2 >> 16), src + 16);
-    const __m512i even =
-        _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
-    return _mm512_mask_mov_ps(v, m, _mm512_permutex2var_ps(lo, even, hi));
-}
-
 /* row (c, t) of col over the block's 16 pixels; 0 where padding or past the end */
 NNCW_AVX512_FN static inline __m512 read_cols(const struct virtual_cols *vc,
                                               const struct pixel_block *b, int c, int t)
@@ -188,7 +177,7 @@ NNCW_AVX512_FN static inline __m512 read_cols(const struct virtual_cols *vc,
         if (b->stride == 1)
             v = _mm512_mask_loadu_ps(v, ms, plane + b->off[s]);
         else
-            v = load_even(v, ms, plane + b->off[s]);
+            v = nncw_sgemm_load_even(v, ms, plane + b->off[s]);
     }
     return v;
 }
@@ -303,6 +292,11 @@ NNCW_AVX512_FN static void pack_dy(const struct nncw_sgemm_plan *pl, int i0, int
                 r[l] = _mm512_setzero_ps();
                 if (l >= mr)
                     continue;
+                if (b.runs == 1) {
+                    /* see prefetch_next_block */
+                    _mm_prefetch((const char *)(row + b.off[0] + NNCW_SGEMM_KC), _MM_HINT_T1);
+                    _mm_prefetch((const char *)(row + b.off[0] + NNCW_SGEMM_KC + 15), _MM_HINT_T1);
+                }
                 if (b.runs == 0)
                     r[l] =
                         _mm512_mask_i32gather_ps(r[l], valid, _mm512_loadu_si512(b.base), row, 4);
@@ -315,6 +309,21 @@ NNCW_AVX512_FN static void pack_dy(const struct nncw_sgemm_plan *pl, int i0, int
                 _mm512_mask_storeu_ps(d + (size_t)qq * MR, nncw_sgemm_lanes(MR), r[qq]);
         }
     }
+}
+
+/*
+** The weight gradient walks all pixels of every channel plane KC at a time, one plane after
+** another within a block: too many streams for the hardware prefetchers once the planes
+** outgrow L2 (ResNet's 32x32 layers), so each plane's next block is fetched into L2 ahead.
+*/
+NNCW_AVX512_FN static inline void prefetch_next_block(const struct virtual_cols *vc,
+                                                      const struct pixel_block *b, int c)
+{
+    if (b->runs != 1 || b->stride != 1)
+        return;
+    const char *p = (const char *)(vc->x + (size_t)c * vc->hw + b->off[0] + NNCW_SGEMM_KC);
+    _mm_prefetch(p, _MM_HINT_T1);
+    _mm_prefetch(p + 60, _MM_HINT_T1);
 }
 
 /* col^T rows [p0, p0 + kc) (pixels), columns [j0, j0 + nc) (col rows): 16 col rows x 16 pixels
@@ -341,6 +350,8 @@ NNCW_AVX512_FN static void pack_cols_t(const struct nncw_sgemm_plan *pl, int p0,
                 int c = kk / vc->taps, t = kk % vc->taps;
                 __m512 r[16];
                 for (int l = 0; l < 16; l++) {
+                    if (t == 0 && l < rows)
+                        prefetch_next_block(vc, b, c);
                     r[l] = l < rows ? read_cols(vc, b, c, t) : _mm512_setzero_ps();
                     if (++t == vc->taps) {
                         t = 0;

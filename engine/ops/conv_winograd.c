@@ -17,7 +17,6 @@
 #include "ops/conv_winograd.h"
 
 #include <stdint.h>
-#include <stdlib.h>
 
 #include "ops/blas.h"
 #include "ops/parallel.h"
@@ -27,15 +26,15 @@
 ** Below these channel counts the 16 small products lose more to their edges than the 2.25x
 ** saves (measured on ResNet-18 and the small CNN shapes).
 */
-enum { MIN_CHANNELS = 32, CHUNK_FLOATS = 1 << 20 };
+enum { MIN_CHANNELS = 32, CHUNK_FLOATS = 1 << 17, MIN_CHUNK = 128 };
 
 bool nncw_conv2d_winograd_applies(const struct nncw_conv2d_geom *g)
 {
     return NNCW_SGEMM_HAVE_AVX512 && nncw_blas_get_backend() == NNCW_BLAS_BACKEND_NNCW_AVX512 &&
-           g->group == 1 && g->kh == 3 && g->kw == 3 && g->sh == 1 && g->sw == 1 &&
-           g->dh == 1 && g->dw == 1 && g->pt == 1 && g->pl == 1 && g->oh == g->h &&
-           g->ow == g->w && g->h % 2 == 0 && g->w % 2 == 0 && g->c >= MIN_CHANNELS &&
-           g->m >= MIN_CHANNELS && (double)g->n * g->c * g->h * g->w < (double)INT32_MAX / 2 &&
+           g->group == 1 && g->kh == 3 && g->kw == 3 && g->sh == 1 && g->sw == 1 && g->dh == 1 &&
+           g->dw == 1 && g->pt == 1 && g->pl == 1 && g->oh == g->h && g->ow == g->w &&
+           g->h % 2 == 0 && g->w % 2 == 0 && g->c >= MIN_CHANNELS && g->m >= MIN_CHANNELS &&
+           (double)g->n * g->c * g->h * g->w < (double)INT32_MAX / 2 &&
            (double)g->n * g->m * g->h * g->w < (double)INT32_MAX / 2;
 }
 
@@ -71,9 +70,9 @@ NNCW_AVX512_FN static void transform_kernels(const struct kernel_src *s, int o0,
     for (int o = o0; o < o1; o++)
         for (int i0 = 0; i0 < ins; i0 += 16) {
             __mmask16 m = nncw_sgemm_lanes(ins - i0);
-            __m512i idx = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6,
-                                                              5, 4, 3, 2, 1, 0),
-                                             _mm512_set1_epi32((int)s->in_stride));
+            __m512i idx = _mm512_mullo_epi32(
+                _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+                _mm512_set1_epi32((int)s->in_stride));
             const float *base = s->w + (size_t)o * s->out_stride + (size_t)i0 * s->in_stride;
             __m512 g[9];
             for (int k = 0; k < 9; k++)
@@ -100,24 +99,50 @@ NNCW_AVX512_FN static void transform_kernels(const struct kernel_src *s, int o0,
 
 /* ---- input transform ---- */
 
-/* for 16 tiles from t0: each patch's top-left offset in x (image included) and which of its
- * 4 rows and 4 columns lie inside the image */
+/*
+** 16 tiles from t0. Tiles along a row of tiles read patches two input columns apart and write
+** outputs two columns apart, so each run of them takes two loads and a permute per patch
+** element (and an interleaving store per output row) where a gather (scatter) would be far
+** slower; with more than MAX_RUNS runs (planes under 8 pixels wide) gathers it is.
+*/
+enum { MAX_RUNS = 4 };
+
 struct tile_block {
-    int32_t base[16];
-    __mmask16 row[4], col[4];
+    int32_t base[16];          /* each patch's top-left in x (may be < 0) */
+    int32_t out[16];           /* each tile's top-left in y, channel 0 */
+    int runs;                  /* 0: gathers and scatters */
+    __mmask16 lanes[MAX_RUNS]; /* the lanes of each run */
+    int32_t in_off[MAX_RUNS];  /* lane l of run s: patch at in_off[s] + 2 l */
+    int32_t out_off[MAX_RUNS]; /* and tile at out_off[s] + 2 l */
+    __mmask16 row[4], col[4];  /* lanes whose patch row / column is inside the image */
 };
 
 NNCW_AVX512_FN static void tile_block_init(const struct wino *w, int t0, int t1,
                                            struct tile_block *b)
 {
     const struct nncw_conv2d_geom *g = w->g;
+    const int32_t plane = g->h * g->w;
     int32_t iy[16], ix[16];
     __mmask16 valid = nncw_sgemm_lanes(t1 - t0);
     int img = t0 / w->tiles_img, r = t0 % w->tiles_img, ty = r / w->tiles_w, tx = r % w->tiles_w;
+    b->runs = 0;
     for (int l = 0; l < 16; l++) {
         iy[l] = 2 * ty - 1;
         ix[l] = 2 * tx - 1;
-        b->base[l] = l < t1 - t0 ? (img * g->c * g->h + iy[l]) * g->w + ix[l] : 0;
+        bool in = l < t1 - t0;
+        b->base[l] = in ? (img * g->c * g->h + iy[l]) * g->w + ix[l] : 0;
+        b->out[l] = in ? img * g->m * plane + 2 * ty * g->w + 2 * tx : 0;
+        if (in && (l == 0 || tx == 0)) {
+            if (b->runs < MAX_RUNS + 1)
+                b->runs++;
+            if (b->runs <= MAX_RUNS) {
+                b->lanes[b->runs - 1] = 0;
+                b->in_off[b->runs - 1] = b->base[l] - 2 * l;
+                b->out_off[b->runs - 1] = b->out[l] - 2 * l;
+            }
+        }
+        if (in && b->runs <= MAX_RUNS)
+            b->lanes[b->runs - 1] |= (__mmask16)(1u << l);
         if (++tx == w->tiles_w) {
             tx = 0;
             if (++ty == g->h / 2) {
@@ -126,14 +151,32 @@ NNCW_AVX512_FN static void tile_block_init(const struct wino *w, int t0, int t1,
             }
         }
     }
+    if (b->runs > MAX_RUNS)
+        b->runs = 0;
     __m512i viy = _mm512_loadu_si512(iy), vix = _mm512_loadu_si512(ix);
     for (int k = 0; k < 4; k++) {
         __m512i dk = _mm512_set1_epi32(k);
-        b->row[k] = valid & _mm512_cmplt_epu32_mask(_mm512_add_epi32(viy, dk),
-                                                    _mm512_set1_epi32(g->h));
-        b->col[k] = valid & _mm512_cmplt_epu32_mask(_mm512_add_epi32(vix, dk),
-                                                    _mm512_set1_epi32(g->w));
+        b->row[k] =
+            valid & _mm512_cmplt_epu32_mask(_mm512_add_epi32(viy, dk), _mm512_set1_epi32(g->h));
+        b->col[k] =
+            valid & _mm512_cmplt_epu32_mask(_mm512_add_epi32(vix, dk), _mm512_set1_epi32(g->w));
     }
+}
+
+/* patch element (r, q) of the block's 16 tiles in one channel plane (0 outside the image) */
+NNCW_AVX512_FN static inline __m512 patch_element(const struct tile_block *b, const float *xc,
+                                                  int w, int r, int q)
+{
+    __mmask16 m = b->row[r] & b->col[q];
+    if (!b->runs)
+        return _mm512_mask_i32gather_ps(
+            _mm512_setzero_ps(), m,
+            _mm512_add_epi32(_mm512_loadu_si512(b->base), _mm512_set1_epi32(r * w + q)), xc, 4);
+    __m512 v = _mm512_setzero_ps();
+    for (int s = 0; s < b->runs; s++)
+        if (m & b->lanes[s])
+            v = nncw_sgemm_load_even(v, m & b->lanes[s], xc + b->in_off[s] + r * w + q);
+    return v;
 }
 
 /* V[xi][c][t - t_chunk] for the chunk's tiles [t0, t1), 16 at a time */
@@ -145,15 +188,12 @@ NNCW_AVX512_FN static void transform_input(const struct wino *w, int t_chunk, in
     for (int ts = t0; ts < t1; ts += 16) {
         struct tile_block b;
         tile_block_init(w, ts, t1 < ts + 16 ? t1 : ts + 16, &b);
-        __m512i base = _mm512_loadu_si512(b.base);
         for (int c = 0; c < g->c; c++) {
             const float *xc = w->x + (size_t)c * plane;
             __m512 d[4][4];
             for (int r = 0; r < 4; r++)
                 for (int q = 0; q < 4; q++)
-                    d[r][q] = _mm512_mask_i32gather_ps(
-                        _mm512_setzero_ps(), b.row[r] & b.col[q],
-                        _mm512_add_epi32(base, _mm512_set1_epi32(r * g->w + q)), xc, 4);
+                    d[r][q] = patch_element(&b, xc, g->w, r, q);
             /* t = B^T d, then V = t B */
             __m512 t[4][4];
             for (int q = 0; q < 4; q++) {
@@ -186,15 +226,7 @@ NNCW_AVX512_FN static void transform_output(const struct wino *w, int t_chunk, i
         struct tile_block b;
         tile_block_init(w, ts, t1 < ts + 16 ? t1 : ts + 16, &b);
         __mmask16 m = nncw_sgemm_lanes(t1 - ts);
-        /* the tile's top-left output, in y (channel 0): from x's offsets, which count c
-         * channels per image and start one row and column before the tile */
-        int32_t out[16];
-        for (int l = 0; l < 16; l++) {
-            int32_t bl = b.base[l] + g->w + 1;
-            int32_t img = bl / (int32_t)(g->c * plane), rest = bl % (int32_t)(g->c * plane);
-            out[l] = l < t1 - ts ? img * (int32_t)(g->m * plane) + rest : 0;
-        }
-        __m512i vout = _mm512_loadu_si512(out);
+        __m512i vout = _mm512_loadu_si512(b.out);
         for (int oc = 0; oc < g->m; oc++) {
             const float *src = mm + (size_t)oc * w->chunk + (ts - t_chunk);
             __m512 s[4][4];
@@ -209,10 +241,16 @@ NNCW_AVX512_FN static void transform_output(const struct wino *w, int t_chunk, i
             __m512 bias = _mm512_set1_ps(w->bias ? w->bias[oc] : 0.0f);
             float *yc = w->y + (size_t)oc * plane;
             for (int r = 0; r < 2; r++) {
-                __m512 y0 = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(t[r][0], t[r][1]), t[r][2]),
-                                          bias);
-                __m512 y1 = _mm512_add_ps(_mm512_sub_ps(_mm512_sub_ps(t[r][1], t[r][2]), t[r][3]),
-                                          bias);
+                __m512 y0 =
+                    _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(t[r][0], t[r][1]), t[r][2]), bias);
+                __m512 y1 =
+                    _mm512_add_ps(_mm512_sub_ps(_mm512_sub_ps(t[r][1], t[r][2]), t[r][3]), bias);
+                if (b.runs) {
+                    for (int k = 0; k < b.runs; k++)
+                        nncw_sgemm_store_pairs(yc + b.out_off[k] + r * g->w, b.lanes[k], y0, y1,
+                                               w->beta);
+                    continue;
+                }
                 __m512i o0 = _mm512_add_epi32(vout, _mm512_set1_epi32(r * g->w));
                 __m512i o1 = _mm512_add_epi32(o0, _mm512_set1_epi32(1));
                 if (w->beta != 0.0f) {
@@ -242,9 +280,8 @@ static void wino_part(void *arg, int i, int n)
         transform_input(w, t0, t0, t1, v);
         for (int xi = 0; xi < 16; xi++)
             nncw_blas_sgemm(false, false, g->m, t1 - t0, g->c, 1.0f,
-                            w->u + (size_t)xi * g->m * g->c, g->c,
-                            v + (size_t)xi * g->c * w->chunk, w->chunk, 0.0f,
-                            mm + (size_t)xi * g->m * w->chunk, w->chunk);
+                            w->u + (size_t)xi * g->m * g->c, g->c, v + (size_t)xi * g->c * w->chunk,
+                            w->chunk, 0.0f, mm + (size_t)xi * g->m * w->chunk, w->chunk);
         transform_output(w, t0, t0, t1, mm);
     }
 }
@@ -261,23 +298,6 @@ static void kernels_part(void *arg, int64_t o0, int64_t o1)
     transform_kernels(j->src, (int)o0, (int)o1, j->outs, j->ins, j->u);
 }
 
-/* space reused across calls by each calling thread (the chunks' V and M, and U) */
-static _Thread_local float *tls_space;
-static _Thread_local size_t tls_floats;
-
-static float *wino_space(size_t floats)
-{
-    if (tls_floats >= floats)
-        return tls_space;
-    void *p = NULL;
-    if (posix_memalign(&p, 64, floats * sizeof(float)) != 0)
-        return NULL;
-    free(tls_space);
-    tls_space = p;
-    tls_floats = floats;
-    return tls_space;
-}
-
 static bool winograd_run(const struct nncw_conv2d_geom *g, const float *x,
                          const struct kernel_src *ks, const float *bias, float beta, float *y)
 {
@@ -290,10 +310,12 @@ static bool winograd_run(const struct nncw_conv2d_geom *g, const float *x,
     int chunk = CHUNK_FLOATS / (16 * widest) / 16 * 16;
     int share = (w.tiles + threads - 1) / threads;
     share = (share + 15) / 16 * 16;
-    w.chunk = chunk < 16 ? 16 : chunk < share ? chunk : share;
+    w.chunk = chunk < MIN_CHUNK ? MIN_CHUNK : chunk;
+    w.chunk = w.chunk < share ? w.chunk : share;
     w.space_floats = (size_t)16 * (g->c + g->m) * w.chunk;
     size_t u_floats = (size_t)16 * g->m * g->c;
-    float *space = wino_space(u_floats + (size_t)threads * w.space_floats);
+    float *space = nncw_sgemm_thread_space(NNCW_SGEMM_SPACE_WINOGRAD,
+                                           u_floats + (size_t)threads * w.space_floats);
     if (!space)
         return false;
     float *u = space;
@@ -305,8 +327,8 @@ static bool winograd_run(const struct nncw_conv2d_geom *g, const float *x,
     return true;
 }
 
-bool nncw_conv2d_winograd_forward(const struct nncw_conv2d_geom *g, const float *x,
-                                  const float *w, const float *b, float beta, float *y)
+bool nncw_conv2d_winograd_forward(const struct nncw_conv2d_geom *g, const float *x, const float *w,
+                                  const float *b, float beta, float *y)
 {
     if (!nncw_conv2d_winograd_applies(g))
         return false;
@@ -329,8 +351,8 @@ bool nncw_conv2d_winograd_input_grad(const struct nncw_conv2d_geom *g, const flo
 
 #else
 
-bool nncw_conv2d_winograd_forward(const struct nncw_conv2d_geom *g, const float *x,
-                                  const float *w, const float *b, float beta, float *y)
+bool nncw_conv2d_winograd_forward(const struct nncw_conv2d_geom *g, const float *x, const float *w,
+                                  const float *b, float beta, float *y)
 {
     (void)g, (void)x, (void)w, (void)b, (void)beta, (void)y;
     return false;

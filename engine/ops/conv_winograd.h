@@ -16,8 +16,8 @@
 
 bool nncw_conv2d_winograd_applies(const struct nncw_conv2d_geom *g);
 /* y = conv(x, w) + b + beta * y (b may be NULL) */
-bool nncw_conv2d_winograd_forward(const struct nncw_conv2d_geom *g, const float *x,
-                                  const float *w, const float *b, float beta, float *y);
+bool nncw_conv2d_winograd_forward(const struct nncw_conv2d_geom *g, const float *x, const float *w,
+                                  const float *b, float beta, float *y);
 /* dx += the input gradient from dy (a convolution of dy with the rotated, transposed kernel) */
 bool nncw_conv2d_winograd_input_grad(const struct nncw_conv2d_geom *g, const float *w,
                                      const float *dy, float *dx);

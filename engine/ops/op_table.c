@@ -117,6 +117,8 @@ static const struct nncw_op_def *const table[] = {
     [NNCW_OP_FAKEQUANTIZE] = &nncw_op_def_fakequantize,
     [NNCW_OP_QUANTIZELINEAR] = &nncw_op_def_quantizelinear,
     [NNCW_OP_DEQUANTIZELINEAR] = &nncw_op_def_dequantizelinear,
+    /* sparsity */
+    [NNCW_OP_RB_SPARSIFY] = &nncw_op_def_rb_sparsify,
 };
 _Static_assert(NNCW_ARRAY_LEN(table) == NNCW_OP_COUNT, "op table out of date");
 

@@ -144,6 +144,8 @@ enum nncw_op {
     NNCW_OP_FAKEQUANTIZE,
     NNCW_OP_QUANTIZELINEAR,
     NNCW_OP_DEQUANTIZELINEAR,
+    /* sparsity (rb_sparsify.c): NNCF's regularization-based sparsity mask on a weight */
+    NNCW_OP_RB_SPARSIFY,
     NNCW_OP_COUNT
 };
 

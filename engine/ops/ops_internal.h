@@ -91,3 +91,5 @@ extern const struct nncw_op_def nncw_op_def_quantize_symmetric, nncw_op_def_quan
     nncw_op_def_fakequantize;
 /* quantize_linear.c */
 extern const struct nncw_op_def nncw_op_def_quantizelinear, nncw_op_def_dequantizelinear;
+/* rb_sparsify.c */
+extern const struct nncw_op_def nncw_op_def_rb_sparsify;

@@ -230,31 +230,32 @@ static void gemm_part(void *arg, int i, int n)
         gemm_block(pl, false, lo, hi, 0, pl->n, abuf, bbuf);
 }
 
-/* ---- packing space: one growing buffer per calling thread ---- */
+/* ---- scratch: growing buffers per calling thread, freed when the thread exits ---- */
 
-static _Thread_local float *tls_buf;
-static _Thread_local size_t tls_cap;
-static pthread_key_t buf_key;
-static pthread_once_t buf_key_once = PTHREAD_ONCE_INIT;
+static _Thread_local float *tls_buf[NNCW_SGEMM_SPACE_COUNT];
+static _Thread_local size_t tls_cap[NNCW_SGEMM_SPACE_COUNT];
+static pthread_key_t buf_keys[NNCW_SGEMM_SPACE_COUNT];
+static pthread_once_t buf_keys_once = PTHREAD_ONCE_INIT;
 
-static void make_buf_key(void)
+static void make_buf_keys(void)
 {
-    pthread_key_create(&buf_key, free); /* frees a thread's buffer when the thread exits */
+    for (int i = 0; i < NNCW_SGEMM_SPACE_COUNT; i++)
+        pthread_key_create(&buf_keys[i], free);
 }
 
-static float *packing_space(size_t floats)
+float *nncw_sgemm_thread_space(enum nncw_sgemm_space slot, size_t floats)
 {
-    if (tls_cap >= floats)
-        return tls_buf;
-    pthread_once(&buf_key_once, make_buf_key);
+    if (tls_cap[slot] >= floats)
+        return tls_buf[slot];
+    pthread_once(&buf_keys_once, make_buf_keys);
     void *p = NULL;
     if (posix_memalign(&p, 64, floats * sizeof(float)) != 0)
         return NULL;
-    free(tls_buf);
-    tls_buf = p;
-    tls_cap = floats;
-    pthread_setspecific(buf_key, p);
-    return tls_buf;
+    free(tls_buf[slot]);
+    tls_buf[slot] = p;
+    tls_cap[slot] = floats;
+    pthread_setspecific(buf_keys[slot], p);
+    return p;
 }
 
 static size_t round_up(size_t x, size_t to)
@@ -296,7 +297,8 @@ bool nncw_sgemm_run(const struct nncw_sgemm_plan *pl)
     if (g.whole_a)
         g.a_floats = whole;
     g.b_floats = round_up((size_t)imin(NC, (int)round_up((size_t)n, NR)) * kc, 16);
-    g.buf = packing_space((size_t)parts * (g.a_floats + g.b_floats));
+    g.buf = nncw_sgemm_thread_space(NNCW_SGEMM_SPACE_PACKING,
+                                    (size_t)parts * (g.a_floats + g.b_floats));
     if (!g.buf)
         return false;
     nncw_parallel_run(gemm_part, &g, parts);
@@ -354,6 +356,12 @@ bool nncw_sgemm_run(const struct nncw_sgemm_plan *pl)
 {
     (void)pl;
     return false;
+}
+
+float *nncw_sgemm_thread_space(enum nncw_sgemm_space slot, size_t floats)
+{
+    (void)slot, (void)floats;
+    return NULL;
 }
 
 bool nncw_sgemm_avx512(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float *a,

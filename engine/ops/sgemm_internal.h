@@ -13,6 +13,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 
 enum { NNCW_SGEMM_MR = 14, NNCW_SGEMM_NR = 32 };
 /* the depth of one packed block: packers are never asked for more rows of op(B) than this */
@@ -64,6 +65,15 @@ struct nncw_sgemm_plan {
 /* runs the plan over the worker threads; false (nothing done) without packing memory */
 bool nncw_sgemm_run(const struct nncw_sgemm_plan *pl);
 
+/* scratch that lives with the calling thread: grown on demand, kept for the next call (no
+ * page faults per product), freed when the thread exits; NULL without memory */
+enum nncw_sgemm_space {
+    NNCW_SGEMM_SPACE_PACKING,  /* the driver's packed blocks */
+    NNCW_SGEMM_SPACE_WINOGRAD, /* ops/conv_winograd.c's transformed tiles */
+    NNCW_SGEMM_SPACE_COUNT
+};
+float *nncw_sgemm_thread_space(enum nncw_sgemm_space slot, size_t floats);
+
 /* ---- packing (sgemm_pack.c); call only when nncw_sgemm_avx512_is_supported() ---- */
 
 /* rows [i0, i0 + mc) and columns [p0, p0 + kc) of op(A) into ceil(mc / MR) micro-panels of
@@ -77,6 +87,7 @@ void nncw_sgemm_pack_b(bool trans_b, const float *b, int ldb, int p0, int kc, in
 
 #if NNCW_SGEMM_HAVE_AVX512
 #include <immintrin.h>
+#include <stdint.h>
 
 /* the first n lanes of a 16-lane mask (none for n <= 0) */
 static inline __mmask16 nncw_sgemm_lanes(int n)
@@ -112,4 +123,35 @@ NNCW_AVX512_FN static inline void nncw_sgemm_transpose16(__m512 r[16])
         r[12 + j] = _mm512_shuffle_f32x4(v1, w1, 0xdd);
     }
 }
+/* v with lanes m replaced by src[2 l] (lane l); unmasked elements are not read */
+NNCW_AVX512_FN static inline __m512 nncw_sgemm_load_even(__m512 v, __mmask16 m, const float *src)
+{
+    uint32_t m2 = _pdep_u32(m, 0x55555555u);
+    __m512 lo = _mm512_maskz_loadu_ps((__mmask16)m2, src);
+    __m512 hi = _mm512_maskz_loadu_ps((__mmask16)(m2 >> 16), src + 16);
+    const __m512i even =
+        _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+    return _mm512_mask_mov_ps(v, m, _mm512_permutex2var_ps(lo, even, hi));
+}
+
+/* stores lanes m of a and b interleaved (a[0], b[0], a[1], b[1], ...) at dst; with beta != 0,
+ * adds beta times what was there */
+NNCW_AVX512_FN static inline void nncw_sgemm_store_pairs(float *dst, __mmask16 m, __m512 a,
+                                                         __m512 b, float beta)
+{
+    const __m512i lo = _mm512_set_epi32(23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+    const __m512i hi =
+        _mm512_set_epi32(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8);
+    uint32_t m2 = _pdep_u32(m, 0x55555555u);
+    m2 |= m2 << 1;
+    __m512 x0 = _mm512_permutex2var_ps(a, lo, b), x1 = _mm512_permutex2var_ps(a, hi, b);
+    if (beta != 0.0f) {
+        __m512 vb = _mm512_set1_ps(beta);
+        x0 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps((__mmask16)m2, dst), x0);
+        x1 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps((__mmask16)(m2 >> 16), dst + 16), x1);
+    }
+    _mm512_mask_storeu_ps(dst, (__mmask16)m2, x0);
+    _mm512_mask_storeu_ps(dst + 16, (__mmask16)(m2 >> 16), x1);
+}
+
 #endif

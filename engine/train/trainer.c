@@ -234,6 +234,17 @@ static enum nncw_status train_batch(struct nncw_trainer *t, int n, float *loss)
                          t->epoch + 1, (long long)t->step + 1, (double)*loss,
                          (double)nncw_optim_get_lr(t->optim));
     t->epoch_correct += nncw_count_correct(logits, t->labels);
+    if (t->hooks.output_loss) {
+        float oloss = 0;
+        NNCW_TRY(t->hooks.output_loss(t->hooks.user, x, logits, &t->dlogits, &oloss));
+        if (!isfinite(oloss))
+            return NNCW_FAIL(NNCW_ERR_NUMERIC,
+                             "training diverged at epoch %d, step %lld: the distillation loss is "
+                             "%g; the weights are kept from the step before",
+                             t->epoch + 1, (long long)t->step + 1, (double)oloss);
+        t->window_closs += oloss;
+        *loss += oloss;
+    }
     nncw_graph_zero_grads(t->g);
     const struct nncw_tensor *gout[] = {&t->dlogits};
     NNCW_TRY(nncw_exec_backward(ex, gout));

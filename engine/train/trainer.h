@@ -73,6 +73,12 @@ struct nncw_train_hooks {
     /* after the task loss's backward, before the optimizer step: the algorithm's loss, whose
      * gradients it accumulates into the parameters' gradients */
     enum nncw_status (*loss)(void *user, float *loss);
+    /* after the forward, before the backward: a loss on the model's output (knowledge
+     * distillation) given the batch's input and logits, which adds its gradient into dlogits
+     * (the task loss's gradient is there already) */
+    enum nncw_status (*output_loss)(void *user, const struct nncw_tensor *input,
+                                    const struct nncw_tensor *logits, struct nncw_tensor *dlogits,
+                                    float *loss);
     /* learning-rate multiplier of a trainable parameter; asked once per parameter when the
      * hooks are set */
     float (*param_lr_scale)(void *user, int value_id);

@@ -22,7 +22,7 @@ echo '{"input_info": {"sample_size": [1, 1, 28, 28]}, "compression": {"algorithm
     > "$TMP/prune.json"
 
 expect "help" 0 "usage: nncw compress MODEL --config" -- "$NNCW" compress --help
-for opt in --config --load --data --epochs --lr --export --save --train-subset; do
+for opt in --config --load --data --epochs --lr --export --save --train-subset --int8; do
     expect "help documents $opt" 0 "$opt" -- "$NNCW" compress --help
 done
 expect "no model" 2 "no model given" -- "$NNCW" compress --config "$TMP/q.json"
@@ -47,6 +47,10 @@ expect "quantize, fine-tune, export" 0 "fine-tuned test accuracy" -- \
 expect "statistics are printed" 0 "Per-channel WQs / All placed WQs +\| 100.00 % \(4 / 4\)" -- \
     "$NNCW" compress cnn --config "$TMP/q.json" --data synthetic --train-subset 128 \
     --test-subset 64 --no-eval
+expect "the integer executor evaluates the result" 0 \
+    "int8 executor \([a-z0-9_]+, [0-9]+ nodes integer, 0 float\) test accuracy" -- \
+    "$NNCW" compress cnn --config "$TMP/q.json" --data synthetic --train-subset 128 \
+    --test-subset 64 --int8
 expect "the FakeQuantize export re-imports" 0 "FakeQuantize +8" -- "$NNCW" info "$TMP/fq.onnx"
 expect "QDQ export from the config" 0 "exported" -- \
     "$NNCW" compress cnn --config "$TMP/qdq.json" --data synthetic --train-subset 128 \

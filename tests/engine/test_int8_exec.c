@@ -711,6 +711,13 @@ START_TEST(test_int8_exec_controller_resnet20)
                         NNCW_OK);
     ck_assert(memcmp(one.data, got.data, nncw_tensor_nbytes(&one)) == 0);
     nncw_tensor_fini(&one);
+    /* images one at a time through the early layers: the same numbers */
+    p->group_bytes = 1;
+    nncwt_assert_status(nncw_int8_plan_run(p, (const struct nncw_tensor *[]){&x},
+                                           (struct nncw_tensor *[]){&one}, 4),
+                        NNCW_OK);
+    ck_assert(memcmp(one.data, got.data, nncw_tensor_nbytes(&one)) == 0);
+    nncw_tensor_fini(&one);
     nncw_int8_plan_free(p1);
     nncw_tensor_fini(&want);
     nncw_tensor_fini(&got);

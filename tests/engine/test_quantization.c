@@ -247,7 +247,7 @@ START_TEST(test_bad_configs_leave_the_graph_alone)
     ck_assert_int_ne(nncw_compression_create(g, cfg, NULL, &c), NNCW_OK);
     ck_assert_ptr_nonnull(strstr(nncw_last_error(), "CNN/conv9"));
     nncw_config_free(cfg);
-    cfg = config("[{\"algorithm\": \"quantization\"}, {\"algorithm\": \"magnitude_sparsity\"}]");
+    cfg = config("[{\"algorithm\": \"quantization\"}, {\"algorithm\": \"movement_sparsity\"}]");
     nncwt_assert_status(nncw_compression_create(g, cfg, NULL, &c), NNCW_ERR_UNSUPPORTED);
     ck_assert_ptr_nonnull(strstr(nncw_last_error(), "compression[1].algorithm"));
     nncw_config_free(cfg);

@@ -94,7 +94,7 @@ H.test("bad arguments and configs raise clear errors", function()
    H.raises("nncw.compress: parse error: config '<table>': compression[0].weights.bits: expected an integer",
       nncw.compress, m, {compression = {algorithm = "quantization", weights = {bits = "8"}}})
    H.raises("nncw.compress: unsupported", nncw.compress, m,
-      {compression = {algorithm = "magnitude_sparsity"}})
+      {compression = {algorithm = "movement_sparsity"}})
    H.raises("argument 'model' must be a Graph", nncw.compression.create, 42, nncw.config.from_table(cfg))
    H.raises("nncw.compress", nncw.compress, m, "/no/such/config.json")
    local _, ds2, c = setup()
@@ -103,6 +103,60 @@ H.test("bad arguments and configs raise clear errors", function()
    c:close()
    H.raises("was closed", c.quantizers, c)
    H.eq(tostring(c), "Compression (closed)")
+end)
+
+-- sparsity and knowledge distillation: levels, rates, training with the RB loss and a teacher
+local function sparse(compression)
+   local m = nncw.zoo.cnn{}
+   return m, nncw.compress(m, {input_info = {sample_size = {1, 1, 28, 28}},
+      compression = compression})
+end
+
+H.test("magnitude sparsity: level, rate, schedule and statistics", function()
+   local m, c = sparse{algorithm = "magnitude_sparsity", sparsity_init = 0.5,
+      params = {sparsity_target = 0.8, sparsity_target_epoch = 2, power = 1}}
+   H.near(c:sparsity_level(), 0.5)
+   local rate = c:compression_rate()
+   assert(rate > 0.45 and rate < 0.5, rate)
+   H.eq(c:stage(), "PARTIALLY_COMPRESSED")
+   H.eq(m:find("CNN/conv1/weight_mask")[1].op, "Mul")
+   c:epoch_step(1)
+   H.near(c:sparsity_level(), 0.65) -- from sparsity_init 0.5 to 0.8 in 2 epochs: halfway
+   c:set_sparsity_level(0.7)
+   assert(c:compression_rate() > 0.65)
+   assert(c:statistics():find("Sparsity level of all sparsified layers", 1, true))
+   assert(c:statistics():find("Sparsity threshold", 1, true))
+   H.raises("Compression:set_sparsity_level: invalid argument: magnitude_sparsity: sparsity level 1 is outside [0, 1)",
+      c.set_sparsity_level, c, 1)
+   H.raises("Compression:set_sparsity_level: argument 'level'", c.set_sparsity_level, c, "x")
+end)
+
+H.test("RB sparsity trains with its loss; const sparsity keeps its masks", function()
+   local m, c = sparse{algorithm = "rb_sparsity", params = {sparsity_target = 0.5,
+      sparsity_target_epoch = 1}}
+   local ds = nncw.data.synthetic{count = 64, shape = {1, 28, 28}, classes = 10}
+   nncw.train(m, ds, {epochs = 2, batch = 32, compression = c, log_every = 0})
+   H.near(c:sparsity_level(), 0.5)
+   assert(c:statistics():find("The probability that one weight will be zeroed", 1, true))
+   local _, k = sparse{algorithm = "const_sparsity"}
+   local rate = c:compression_rate()
+   assert(rate >= 0 and rate < 1, rate)
+   H.eq(k:sparsity_level(), 0)
+   H.raises("const_sparsity keeps the masks it was built with", k.set_sparsity_level, k, 0.3)
+   local _, q = sparse{algorithm = "quantization"}
+   H.raises("Compression:sparsity_level: not found: compression: there is no sparsity algorithm",
+      q.sparsity_level, q)
+   H.raises("no algorithm has a compression rate", q.compression_rate, q)
+end)
+
+H.test("knowledge distillation from the float model while training", function()
+   local m, c = sparse{{algorithm = "magnitude_sparsity", sparsity_init = 0.6},
+      {algorithm = "knowledge_distillation", type = "softmax", temperature = 2}}
+   local ds = nncw.data.synthetic{count = 64, shape = {1, 28, 28}, classes = 10}
+   local r = nncw.train(m, ds, {epochs = 1, batch = 32, compression = c, log_every = 0, test = ds})
+   assert(r.test_acc >= 0 and r.test_acc <= 1)
+   H.raises("compression[1].type: missing", nncw.compress, nncw.zoo.cnn{},
+      {compression = {{algorithm = "magnitude_sparsity"}, {algorithm = "knowledge_distillation"}}})
 end)
 
 H.done()

@@ -103,6 +103,31 @@ START_TEST(test_graph_view_copies_the_cnn)
 }
 END_TEST
 
+START_TEST(test_graph_view_marks_zero_channels)
+{
+    struct nncw_zoo_options o = nncw_zoo_defaults("cnn");
+    struct nncw_graph *g;
+    nncwt_assert_status(nncw_zoo_build("cnn", &o, &g), NNCW_OK);
+    nncwt_assert_status(nncw_graph_infer_shapes(g, 1), NNCW_OK);
+    struct nncw_node *conv;
+    nncwt_assert_status(nncw_graph_find_node(g, "CNN/conv1", &conv), NNCW_OK);
+    struct nncw_tensor *w = nncw_graph_get_value_tensor(g, nncw_node_get_input(conv, 1));
+    for (int i = 0; i < 4 * 9; i++) /* output channels 0..3 of [32, 1, 3, 3] */
+        nncw_tensor_f32(w)[i] = 0;
+    struct graph_view *v;
+    nncwt_assert_status(graph_view_build(g, "model", &v), NNCW_OK);
+    const struct graph_view_weight *vw = &v->weights[v->nodes[0].inputs[1].weight];
+    ck_assert_int_eq(vw->zeros, 36);
+    ck_assert_int_eq(vw->channels, 32);
+    ck_assert_int_eq(vw->zero_channels, 4);
+    /* 36 zeros of 320 weights and biases: 11% */
+    ck_assert_str_eq(v->nodes[0].marks, "S11% P4/32");
+    ck_assert_str_eq(v->nodes[3].marks, ""); /* conv2 untouched */
+    graph_view_release(v);
+    nncw_graph_free(g);
+}
+END_TEST
+
 START_TEST(test_graph_rows_tree_groups_and_sums)
 {
     struct graph_view *v = zoo_view("resnet20");
@@ -223,7 +248,8 @@ END_TEST
 START_TEST(test_histogram_column_count)
 {
     ck_assert_int_eq(ui_histogram_count_columns(288, 240, 100), 33);
-    ck_assert_int_eq(ui_histogram_count_columns(3, 240, 100), 8);
+    ck_assert_int_eq(ui_histogram_count_columns(288, 240, 64), 32); /* 2 cells each */
+    ck_assert_int_eq(ui_histogram_count_columns(3, 240, 100), 7);   /* 8 at most, 14 cells each */
     ck_assert_int_eq(ui_histogram_count_columns(1000000, 240, 100), 100);
     ck_assert_int_eq(ui_histogram_count_columns(1000000, 40, 100), 40);
 }
@@ -266,12 +292,15 @@ START_TEST(test_train_history_copies_changes_only)
     ck_assert_int_eq(s.total_steps, 20);
     ck_assert_int_eq(s.state, TRAIN_RUN_RUNNING);
     for (int i = 1; i <= 600; i++) { /* more than one growth of the arrays */
-        struct nncw_train_event ev = {.type = NNCW_TRAIN_EVENT_STEP, .global_step = i,
-                                      .loss = 1.0f / (float)i};
+        struct nncw_train_event ev = {
+            .type = NNCW_TRAIN_EVENT_STEP, .global_step = i, .loss = 1.0f / (float)i};
         train_history_add_event(&h, &ev);
     }
-    struct nncw_train_event ep = {.type = NNCW_TRAIN_EVENT_EPOCH, .epoch = 0, .global_step = 600,
-                                  .train_acc = 0.5f, .test_acc = 0.25f};
+    struct nncw_train_event ep = {.type = NNCW_TRAIN_EVENT_EPOCH,
+                                  .epoch = 0,
+                                  .global_step = 600,
+                                  .train_acc = 0.5f,
+                                  .test_acc = 0.25f};
     train_history_add_event(&h, &ep);
     train_history_end(&h, TRAIN_RUN_CANCELLED, 600);
     ck_assert(train_history_copy(&h, &s));
@@ -302,6 +331,7 @@ static Suite *ui_suite(void)
     suite_add_tcase(s, fmt);
     TCase *rows = tcase_create("graph rows");
     tcase_add_test(rows, test_graph_view_copies_the_cnn);
+    tcase_add_test(rows, test_graph_view_marks_zero_channels);
     tcase_add_test(rows, test_graph_rows_tree_groups_and_sums);
     tcase_add_test(rows, test_graph_rows_collapse_hides_the_inside);
     tcase_add_test(rows, test_graph_rows_flat_is_topological);

@@ -28,6 +28,14 @@ local net = nn.Sequential{
 nncw.onnx.save(nn.build(net, {name = "Tiny", input = {1, 28, 28}, seed = 5}), arg[1])
 LUA
 "$NNCW" run "$TMP/tiny.lua" "$TMP/tiny.onnx" || { echo "FAIL making the ONNX model"; exit 1; }
+# a checkpoint of the CNN with 4 of conv1's 32 output channels pruned (all zero)
+cat > "$TMP/pruned.lua" <<'LUA'
+local model = nncw.zoo.cnn{seed = 1}
+local w = model:param("conv1.weight")
+for o = 1, 4 do for y = 1, 3 do for x = 1, 3 do w:set(o, 1, y, x, 0) end end end
+nncw.checkpoint.save(model, arg[1])
+LUA
+"$NNCW" run "$TMP/pruned.lua" "$TMP/pruned.nncw" || { echo "FAIL making the checkpoint"; exit 1; }
 DATA=()
 [ -d /usr/share/datasets/fashion-mnist ] || DATA=(workbench --data synthetic)
 
@@ -40,6 +48,11 @@ wait_for "all five panels are shown" "Inspector" 5
 for p in Training Console Log; do check "panel $p is framed" bash -c "$T capture-pane -p -t wb | grep -q '─ $p'"; done
 wait_for "the data is loaded (the Console echoes the Lua)" "> test_data = nncw\.data\." 180
 wait_for "the session is idle" "workbench \| model: .* idle *$" 180
+
+# a checkpoint into the model: the graph marks the pruned channels and the sparsity
+keys o
+type_line "$TMP/pruned.nncw"
+wait_for "o loads a checkpoint; the graph marks sparsity and pruned channels" "conv1 +Conv .* S11% P4/32" 30
 
 # open a model: o, the file name, Enter
 keys o
@@ -60,6 +73,18 @@ keys /
 type_line "no(such"
 wait_for "a bad regex is an error message, not a crash" "bad regular expression 'no\(such'" 5
 
+# bad input elsewhere: a file that is not there, a wrong value in the form
+keys o
+type_line "$TMP/missing.onnx"
+wait_for "opening a missing file is an error in the status line" "error: stdin:1: nncw\.onnx\.load" 15
+wait_for "the Log names the file" "missing\.onnx" 5
+keys t
+type_text "abc"
+keys Enter
+wait_for "the form names the wrong field" "epochs must be an integer from 1 to 10000, got 'abc'" 5
+keys Escape
+wait_gone "Esc closes the form" "Train .model. on .train_data." 5
+
 # the Inspector: weight statistics and a histogram
 keys /
 type_line "features/conv1$"
@@ -70,7 +95,7 @@ check "the Inspector draws a histogram" bash -c "$T capture-pane -p -t wb | grep
 # a long run from the form; the chart and the progress update; cancel it
 keys t
 wait_for "t opens the training form" "Train \`model\` on \`train_data\`" 5
-type_text 200
+type_text 1000
 keys Enter
 wait_for "the run starts" "run 1 running" 120
 step_of() { screen | grep -Eo "step [0-9]+/[0-9]+" | head -1 | grep -Eo "[0-9]+" | head -1; }
@@ -117,7 +142,7 @@ wait_for ":save writes the journal" "saved [0-9]+ chunks to nncw-session\.lua" 1
 
 # quitting during a run asks first
 keys t
-type_text 200
+type_text 1000
 keys Enter
 wait_for "a third run starts" "run 3 running" 120
 keys q

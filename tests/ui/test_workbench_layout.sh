@@ -96,6 +96,7 @@ start 120 36 LC_ALL=C.UTF-8
 wait_for "restarted" "Graph  model" 180
 wait_for "idle again" "workbench \| model: .* idle *$" 180
 keys t
+type_text 1000
 keys Enter
 wait_for "a run is going" "run 1 running" 120
 pid=$(pid_of_nncw)

@@ -31,6 +31,7 @@ static const struct ui_key_help graph_keys[] = {
     {"v", "tree of scopes or flat list in topological order"},
     {"/ n N", "search scopes with a regex; next / previous match"},
     {"p c", "jump to the node's (first) producer / consumer; the Inspector lists all"},
+    {"marks", "Q: quantized inputs, S: sparsity (share of zero weights), P: pruned channels"},
     {NULL, NULL},
 };
 
@@ -68,8 +69,8 @@ static bool update(struct ui_panel *p)
     struct ui_app *a = p->app;
     if (g->view_serial == a->view_serial)
         return false;
-    bool same = g->view && a->view && g->view->key == a->view->key &&
-                g->view->n_nodes == a->view->n_nodes;
+    bool same =
+        g->view && a->view && g->view->key == a->view->key && g->view->n_nodes == a->view->n_nodes;
     graph_view_release(g->view);
     g->view = a->view;
     graph_view_retain(g->view);
@@ -347,32 +348,33 @@ static enum ui_result mouse(struct ui_panel *p, int row, int col, int wheel)
 /* ---- drawing ---- */
 
 struct columns {
-    int name, op, shape, params, flops;
+    int name, op, shape, params, flops, marks;
 };
 
-/* the op column fits the longest op name (10 to 18) when the names keep 30 columns */
+/* the op column fits the longest op name (10 to 18) when the names keep 30 columns; the
+ * marks column (compression markers) shows when some node has marks */
 static struct columns layout(int width, const struct graph_view *v)
 {
-    int op = 10;
+    int op = 10, marks = 0;
     for (int i = 0; v && i < v->n_nodes; i++) {
-        int n = (int)strlen(v->nodes[i].op);
+        int n = (int)strlen(v->nodes[i].op), m = (int)strlen(v->nodes[i].marks);
         if (n > op && n <= 18 && width - (n + 17 + 8 + 8 + 4) >= 30)
             op = n;
+        if (m > marks)
+            marks = m < 5 ? 5 : m;
     }
-    struct columns c = {0, op, 17, 8, 8};
-    int fixed = c.op + c.shape + c.params + c.flops + 4;
-    if (width - fixed < 18) {
-        c.flops = 0;
-        fixed = c.op + c.shape + c.params + 3;
+    /* what goes when the names would get fewer than 14 columns: FLOPs, parameters, marks,
+     * then shapes */
+    struct columns c = {0, op, 17, 8, 8, marks};
+    int *const drop[] = {&c.flops, &c.params, &c.marks, &c.shape};
+    int fixed = c.op;
+    for (size_t i = 0; i < sizeof drop / sizeof *drop; i++)
+        fixed += *drop[i] ? *drop[i] + 1 : 0;
+    for (size_t i = 0; i < sizeof drop / sizeof *drop && width - fixed - 1 < 14; i++) {
+        fixed -= *drop[i] ? *drop[i] + 1 : 0;
+        *drop[i] = 0;
     }
-    if (width - fixed < 18) {
-        c.params = 0;
-        fixed = c.op + c.shape + 2;
-    }
-    if (width - fixed < 14) {
-        c.shape = 0;
-        fixed = c.op + 1;
-    }
+    fixed += 1;
     c.name = width - fixed;
     return c;
 }
@@ -403,12 +405,19 @@ static void draw_row(struct graph_panel *g, WINDOW *w, int y, int width, const s
             ui_put(w, y, 1 + c->name + 1 + c->op + 1, c->shape, n->out_shape, base);
     }
     int end = 1 + width;
+    if (c->marks) {
+        if (row->kind == UI_ROW_NODE)
+            ui_put(w, y, end - c->marks, c->marks, g->view->nodes[row->node].marks,
+                   base | ui_style(UI_STYLE_WARN));
+        end -= c->marks + 1;
+    }
     if (c->flops) {
         ui_put_right(w, y, end, c->flops, ui_fmt_si((double)row->flops, buf, sizeof buf), base);
         end -= c->flops + 1;
     }
     if (c->params)
-        ui_put_right(w, y, end, c->params, row->params ? ui_fmt_si((double)row->params, buf, sizeof buf) : "-", base);
+        ui_put_right(w, y, end, c->params,
+                     row->params ? ui_fmt_si((double)row->params, buf, sizeof buf) : "-", base);
 }
 
 static void draw(struct ui_panel *p, WINDOW *w, bool focused)
@@ -416,8 +425,10 @@ static void draw(struct ui_panel *p, WINDOW *w, bool focused)
     struct graph_panel *g = gp(p);
     int h = getmaxy(w) - 2, width = getmaxx(w) - 2;
     if (!g->view) {
-        ui_put(w, 1, 1, width, "no model: assign a Graph to the global `model`", ui_style(UI_STYLE_DIM));
-        ui_put(w, 2, 1, width, "(o opens an ONNX file or a built-in model)", ui_style(UI_STYLE_DIM));
+        ui_put(w, 1, 1, width, "no model: assign a Graph to the global `model`",
+               ui_style(UI_STYLE_DIM));
+        ui_put(w, 2, 1, width, "(o opens an ONNX file or a built-in model)",
+               ui_style(UI_STYLE_DIM));
         return;
     }
     struct columns c = layout(width, g->view);
@@ -427,6 +438,10 @@ static void draw(struct ui_panel *p, WINDOW *w, bool focused)
     if (c.shape)
         ui_put(w, 1, 1 + c.name + 1 + c.op + 1, c.shape, "output", hdr);
     int end = 1 + width;
+    if (c.marks) {
+        ui_put(w, 1, end - c.marks, c.marks, "marks", hdr);
+        end -= c.marks + 1;
+    }
     if (c.flops) {
         ui_put_right(w, 1, end, c.flops, "FLOPs", hdr);
         end -= c.flops + 1;
@@ -452,8 +467,8 @@ static void title(struct ui_panel *p, char *buf, size_t size)
         snprintf(buf, size, "Graph");
         return;
     }
-    snprintf(buf, size, "Graph  %s: %d nodes, %s params, %s FLOPs", g->view->name,
-             g->view->n_nodes, ui_fmt_count(g->view->params, params, sizeof params),
+    snprintf(buf, size, "Graph  %s: %d nodes, %s params, %s FLOPs", g->view->name, g->view->n_nodes,
+             ui_fmt_count(g->view->params, params, sizeof params),
              ui_fmt_si((double)g->view->flops, flops, sizeof flops));
 }
 

@@ -122,6 +122,12 @@ static void weight_items(struct inspector_panel *q, const struct graph_view_weig
         w->trainable ? "" : " (buffer)", ui_fmt_count(w->stats.count, count, sizeof count));
     add(q, A_NORMAL, "  min %.4g  max %.4g  mean %.4g  std %.4g", w->stats.min, w->stats.max,
         w->stats.mean, w->stats.std);
+    double zero_share = 100.0 * (double)w->zeros / (double)(w->stats.count ? w->stats.count : 1);
+    if (w->zero_channels)
+        add(q, A_NORMAL, "  zeros %lld (%.1f%%), %lld of %lld output channels all zero",
+            (long long)w->zeros, zero_share, (long long)w->zero_channels, (long long)w->channels);
+    else if (w->zeros)
+        add(q, A_NORMAL, "  zeros %lld (%.1f%%)", (long long)w->zeros, zero_share);
     if (w->stats.n_nan || w->stats.n_inf)
         add(q, ui_style(UI_STYLE_ERROR), "  %lld NaN, %lld infinite values",
             (long long)w->stats.n_nan, (long long)w->stats.n_inf);
@@ -148,6 +154,8 @@ static void node_items(struct inspector_panel *q, int node, int width)
         n->out_shape);
     add(q, A_NORMAL, "params %s  FLOPs %s  MACs %s", ui_fmt_count(n->params, params, sizeof params),
         ui_fmt_count(n->flops, flops, sizeof flops), ui_fmt_count(n->macs, macs, sizeof macs));
+    if (n->marks[0])
+        add(q, ui_style(UI_STYLE_WARN), "%-11s%s", "marks", n->marks);
     attr_lines(q, n, width);
     node_list(q, "producers", n->producers, n->n_producers, "(the graph input)", width);
     node_list(q, "consumers", n->consumers, n->n_consumers, "(a graph output)", width);

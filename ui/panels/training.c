@@ -99,8 +99,8 @@ static void draw_status(WINDOW *w, int y, int width, const struct train_snapshot
     double rate = images_per_s(s);
     float loss = s->n_steps ? s->steps[s->n_steps - 1].loss : NAN;
     ui_putf(w, y + 2, 1, width, A_NORMAL, "lr %.4g  %s img/s  loss %.4f",
-            isnan(e->lr) ? s->base_lr : e->lr,
-            isnan(rate) ? "-" : ui_fmt_si(rate, ips, sizeof ips), loss);
+            isnan(e->lr) ? s->base_lr : e->lr, isnan(rate) ? "-" : ui_fmt_si(rate, ips, sizeof ips),
+            loss);
 }
 
 static void draw_progress(WINDOW *w, int y, int width, const struct train_snapshot *s)

@@ -10,8 +10,8 @@
 
 struct ui_chart_opts ui_chart_defaults(void)
 {
-    return (struct ui_chart_opts){.x_min = NAN, .x_max = NAN, .y_min = NAN, .y_max = NAN,
-                                  .y_format = "%.3g"};
+    return (struct ui_chart_opts){
+        .x_min = NAN, .x_max = NAN, .y_min = NAN, .y_max = NAN, .y_format = "%.3g"};
 }
 
 void ui_chart_range(const struct ui_series *series, int n_series, double *x_min, double *x_max,

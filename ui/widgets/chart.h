@@ -23,7 +23,7 @@ struct ui_series {
     const double *x, *y; /* n points; points with a NaN are skipped */
     int n;
     enum ui_style style;
-    const char *label;   /* in the legend */
+    const char *label; /* in the legend */
 };
 
 struct ui_chart_opts {

@@ -155,13 +155,15 @@ void ui_form_draw(struct ui_form *f, WINDOW *w)
         ui_put(box, y, 3 + lw + vw, bw - lw - vw - 5, d->help, ui_style(UI_STYLE_DIM));
     }
     int by = bh - 3;
-    ui_put(box, by, 2 + lw, 9, "[ Start ]", f->focus == f->n ? ui_style(UI_STYLE_SELECTED) : A_BOLD);
+    ui_put(box, by, 2 + lw, 9, "[ Start ]",
+           f->focus == f->n ? ui_style(UI_STYLE_SELECTED) : A_BOLD);
     ui_put(box, by, 4 + lw + 9, 10, "[ Cancel ]",
            f->focus == f->n + 1 ? ui_style(UI_STYLE_SELECTED) : A_NORMAL);
     if (f->error[0])
         ui_put(box, bh - 2, 2, bw - 4, f->error, ui_style(UI_STYLE_ERROR));
     else
-        ui_put(box, bh - 2, 2, bw - 4, "Enter starts, Esc cancels, Up/Down/Tab move, Left/Right choose",
+        ui_put(box, bh - 2, 2, bw - 4,
+               "Enter starts, Esc cancels, Up/Down/Tab move, Left/Right choose",
                ui_style(UI_STYLE_DIM));
     delwin(box);
 }

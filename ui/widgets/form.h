@@ -25,19 +25,25 @@ enum ui_field_type { UI_FIELD_INT, UI_FIELD_NUMBER, UI_FIELD_CHOICE };
 struct ui_field {
     const char *label, *initial, *help;
     enum ui_field_type type;
-    double min, max;             /* INT and NUMBER */
-    const char *const *choices;  /* CHOICE: NULL-terminated */
-    struct ui_line_editor edit;  /* INT and NUMBER: the text */
+    double min, max;            /* INT and NUMBER */
+    const char *const *choices; /* CHOICE: NULL-terminated */
+    struct ui_line_editor edit; /* INT and NUMBER: the text */
     int choice;
-    double value;                /* after a successful ui_form_check */
+    double value; /* after a successful ui_form_check */
 };
 
 #define UI_FIELD_INT_(label, initial, lo, hi, help)                                                \
-    {label, initial, help, UI_FIELD_INT, lo, hi, NULL, {{0}}, 0, 0}
+    {                                                                                              \
+        label, initial, help, UI_FIELD_INT, lo, hi, NULL, {{0}}, 0, 0                              \
+    }
 #define UI_FIELD_NUMBER_(label, initial, lo, hi, help)                                             \
-    {label, initial, help, UI_FIELD_NUMBER, lo, hi, NULL, {{0}}, 0, 0}
+    {                                                                                              \
+        label, initial, help, UI_FIELD_NUMBER, lo, hi, NULL, {{0}}, 0, 0                           \
+    }
 #define UI_FIELD_CHOICE_(label, choices, help)                                                     \
-    {label, NULL, help, UI_FIELD_CHOICE, 0, 0, choices, {{0}}, 0, 0}
+    {                                                                                              \
+        label, NULL, help, UI_FIELD_CHOICE, 0, 0, choices, {{0}}, 0, 0                             \
+    }
 
 enum ui_form_result { UI_FORM_NONE, UI_FORM_CHANGED, UI_FORM_SUBMIT, UI_FORM_CANCEL };
 
@@ -45,8 +51,8 @@ struct ui_form {
     const char *title;
     struct ui_field *fields;
     int n;
-    int focus;    /* a field, n: Start, n + 1: Cancel */
-    bool fresh;   /* the focused field was just entered: typing replaces its text */
+    int focus;  /* a field, n: Start, n + 1: Cancel */
+    bool fresh; /* the focused field was just entered: typing replaces its text */
     char error[160];
 };
 

@@ -26,7 +26,10 @@ double ui_histogram_columns(const uint32_t *bins, int n_bins, int cols, double *
 int ui_histogram_count_columns(int64_t values, int n_bins, int width)
 {
     double target = 2 * sqrt((double)values); /* a few values per column on average */
-    int cols = target < 8 ? 8 : target > width ? width : (int)target;
+    if (target < 8)
+        target = 8;
+    long cells = lround(width / target); /* cells per column, so the columns fill the width */
+    int cols = width / (int)(cells < 1 ? 1 : cells);
     return cols > n_bins ? n_bins : cols < 1 ? 1 : cols;
 }
 

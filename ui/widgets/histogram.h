@@ -20,6 +20,6 @@ void ui_histogram_draw(WINDOW *w, int y, int x, int h, int width, const uint32_t
 /* the mean count per bin of each of cols columns over n_bins bins (cols <= n_bins), so that
  * columns covering more bins do not stand out; returns the largest. Pure */
 double ui_histogram_columns(const uint32_t *bins, int n_bins, int cols, double *out);
-/* how many columns to draw for this many values in width cells (about 2 sqrt(values), at
- * least 8, at most width and n_bins). Pure */
+/* how many columns to draw for this many values in width cells: about 2 sqrt(values) (8 at
+ * least), as many as fill the width with equal-width columns, at most n_bins. Pure */
 int ui_histogram_count_columns(int64_t values, int n_bins, int width);

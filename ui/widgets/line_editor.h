@@ -21,15 +21,15 @@ enum { UI_LINE_MAX = 2048 };
 enum ui_edit_result {
     UI_EDIT_IGNORED, /* not an editing key */
     UI_EDIT_CHANGED,
-    UI_EDIT_SUBMIT,  /* Enter */
-    UI_EDIT_CANCEL,  /* Esc */
+    UI_EDIT_SUBMIT, /* Enter */
+    UI_EDIT_CANCEL, /* Esc */
 };
 
 struct ui_line_editor {
     char buf[UI_LINE_MAX];
-    int len, cur;     /* bytes; cur is always at a character boundary */
-    int scroll;       /* first column shown */
-    char **hist;      /* oldest first */
+    int len, cur;                   /* bytes; cur is always at a character boundary */
+    int scroll;                     /* first column shown */
+    char **hist;                    /* oldest first */
     int n_hist, max_hist, hist_pos; /* hist_pos == n_hist: the line being typed */
     char draft[UI_LINE_MAX];        /* the line being typed while browsing history */
 };
