@@ -54,7 +54,7 @@ struct compress_args {
     struct app_data_args data;
     long train_subset, test_subset, threads, epochs, batch, seed;
     double lr;
-    bool no_eval, int8, quiet;
+    bool no_eval, int8, quiet, fine_tuned;
 };
 
 static volatile sig_atomic_t interrupted;
@@ -271,7 +271,7 @@ static void report_int8(const struct compress_args *a, struct nncw_graph *g,
     fflush(stdout);
 }
 
-static int fine_tune(const struct compress_args *a, const struct nncw_config *cfg,
+static int fine_tune(struct compress_args *a, const struct nncw_config *cfg,
                      struct nncw_graph *g, struct nncw_compression *c,
                      const struct nncw_dataset *train, const struct nncw_dataset *test)
 {
@@ -289,6 +289,7 @@ static int fine_tune(const struct compress_args *a, const struct nncw_config *cf
         o.seed = (uint64_t)a->seed;
     if (o.epochs == 0)
         return 0;
+    a->fine_tuned = true;
     o.log_every = a->quiet ? 0 : 100;
     struct nncw_trainer *t = NULL;
     if (nncw_trainer_new(g, train, a->no_eval ? NULL : test, &o, &t) != NNCW_OK)
@@ -342,6 +343,20 @@ static int write_outputs(const struct compress_args *a, struct nncw_graph *g,
     return rc;
 }
 
+static enum nncw_status print_statistics(const struct compress_args *a,
+                                         const struct nncw_compression *c, const char *when)
+{
+    if (a->quiet)
+        return NNCW_OK;
+    char *stats = NULL;
+    NNCW_TRY(nncw_compression_statistics(c, &stats));
+    printf("compression statistics %s (stage %s):\n%s", when,
+           nncw_compression_stage_name(nncw_compression_get_stage(c)), stats);
+    nncw_free(stats);
+    fflush(stdout);
+    return NNCW_OK;
+}
+
 static int run(struct compress_args *a)
 {
     struct nncw_config *cfg = NULL;
@@ -387,19 +402,18 @@ static int run(struct compress_args *a)
         rc = fail(NULL);
         goto out;
     }
-    char *stats = NULL;
-    if (nncw_compression_statistics(c, &stats) != NNCW_OK) {
+    if (print_statistics(a, c, "after initialisation") != NNCW_OK) {
         rc = fail("statistics");
         goto out;
     }
-    if (!a->quiet)
-        fputs(stats, stdout);
-    nncw_free(stats);
     if (report_accuracy(a, g, test, "compressed (initialised)", &initialised) != NNCW_OK) {
         rc = fail("evaluation");
         goto out;
     }
     rc = fine_tune(a, cfg, g, c, train, test);
+    /* schedulers move during fine-tuning (sparsity levels, quantizers switched on) */
+    if (rc == 0 && a->fine_tuned && print_statistics(a, c, "after fine-tuning") != NNCW_OK)
+        rc = fail("statistics");
     if (rc == 0)
         report_int8(a, g, test);
     int wrc = write_outputs(a, g, c);
