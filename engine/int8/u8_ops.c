@@ -3,7 +3,7 @@
 ** (codes -> the float a float op reads), MaxPool and Relu on codes (exact: codes are monotonic
 ** in the value and 0 is a level), Flatten's NHWC -> NCHW order, and Add / GlobalAveragePool,
 ** which compute in float from the codes the way the float model does and quantize for the
-** next quantizer. Each splits its images over the plan's threads.
+** next quantizer. Each works on a range of images (the runner splits the batch over threads).
 */
 #include <math.h>
 #include <string.h>

@@ -5,7 +5,8 @@
  *                                  .kh = 3, .kw = 3, .sh = 1, .sw = 1, .dh = 1, .dw = 1,
  *                                  .pt = 0, .pl = 0, .oh = 26, .ow = 26};
  *     float *scratch = nncw_malloc(nncw_kernel_conv2d_f32_scratch(&g) * sizeof(float));
- *     nncw_kernel_conv2d_f32(&g, x, w, b, y, scratch);          // fast: im2col + sgemm
+ *     nncw_kernel_conv2d_f32(&g, x, w, b, y, scratch);          // fast: Winograd, implicit
+ *                                                               // GEMM or im2col + sgemm
  *     nncw_kernel_conv2d_f32_ref(&g, x, w, b, y_ref);           // slow direct loops (oracle)
  *
  * Tensors are contiguous NCHW: x [n, c, h, w], w [m, c / group, kh, kw], b [m] (may be NULL),

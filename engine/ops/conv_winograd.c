@@ -47,6 +47,9 @@ struct wino {
     const struct nncw_conv2d_geom *g;
     const float *x, *bias;
     const float *u;
+    const float *u_packed; /* each U[xi] packed for the sgemm, u_packed_floats apart */
+    size_t u_packed_floats;
+    float *space_u_packed; /* the same, writable while packing */
     float *y;
     float beta;
     int tiles, tiles_w, tiles_img, chunk;
@@ -278,10 +281,16 @@ static void wino_part(void *arg, int i, int n)
     for (int k = chunks * i / n; k < chunks * (i + 1) / n; k++) {
         int t0 = k * w->chunk, t1 = t0 + w->chunk < w->tiles ? t0 + w->chunk : w->tiles;
         transform_input(w, t0, t0, t1, v);
-        for (int xi = 0; xi < 16; xi++)
-            nncw_blas_sgemm(false, false, g->m, t1 - t0, g->c, 1.0f,
-                            w->u + (size_t)xi * g->m * g->c, g->c, v + (size_t)xi * g->c * w->chunk,
-                            w->chunk, 0.0f, mm + (size_t)xi * g->m * w->chunk, w->chunk);
+        for (int xi = 0; xi < 16; xi++) {
+            const float *vx = v + (size_t)xi * g->c * w->chunk;
+            float *mx = mm + (size_t)xi * g->m * w->chunk;
+            if (!nncw_sgemm_avx512_packed_a(w->u_packed + (size_t)xi * w->u_packed_floats, false,
+                                            g->m, t1 - t0, g->c, 1.0f, vx, w->chunk, 0.0f, mx,
+                                            w->chunk))
+                nncw_blas_sgemm(false, false, g->m, t1 - t0, g->c, 1.0f,
+                                w->u + (size_t)xi * g->m * g->c, g->c, vx, w->chunk, 0.0f, mx,
+                                w->chunk);
+        }
         transform_output(w, t0, t0, t1, mm);
     }
 }
@@ -296,6 +305,16 @@ static void kernels_part(void *arg, int64_t o0, int64_t o1)
 {
     const struct kernel_job *j = arg;
     transform_kernels(j->src, (int)o0, (int)o1, j->outs, j->ins, j->u);
+}
+
+/* the products of every chunk share U[xi]: packed once here, not once per chunk */
+static void pack_u_part(void *arg, int64_t x0, int64_t x1)
+{
+    const struct wino *w = arg;
+    const struct nncw_conv2d_geom *g = w->g;
+    for (int64_t xi = x0; xi < x1; xi++)
+        nncw_sgemm_pack_a_all(false, w->u + (size_t)xi * g->m * g->c, g->c, g->m, g->c,
+                              w->space_u_packed + (size_t)xi * w->u_packed_floats);
 }
 
 static bool winograd_run(const struct nncw_conv2d_geom *g, const float *x,
@@ -314,15 +333,19 @@ static bool winograd_run(const struct nncw_conv2d_geom *g, const float *x,
     w.chunk = w.chunk < share ? w.chunk : share;
     w.space_floats = (size_t)16 * (g->c + g->m) * w.chunk;
     size_t u_floats = (size_t)16 * g->m * g->c;
+    w.u_packed_floats = (nncw_sgemm_packed_a_floats(g->m, g->c) + 15) / 16 * 16;
+    size_t packed = 16 * w.u_packed_floats;
     float *space = nncw_sgemm_thread_space(NNCW_SGEMM_SPACE_WINOGRAD,
-                                           u_floats + (size_t)threads * w.space_floats);
+                                           u_floats + packed + (size_t)threads * w.space_floats);
     if (!space)
         return false;
     float *u = space;
     w.u = u;
-    w.space = space + u_floats;
+    w.u_packed = w.space_u_packed = space + u_floats;
+    w.space = space + u_floats + packed;
     struct kernel_job kj = {ks, g->m, g->c, u};
     nncw_parallel_for(g->m, 1, 40.0 * g->c, kernels_part, &kj);
+    nncw_parallel_for(16, 1, 2.0 * g->m * g->c, pack_u_part, &w);
     nncw_parallel_run(wino_part, &w, threads);
     return true;
 }

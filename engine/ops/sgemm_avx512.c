@@ -192,9 +192,15 @@ static void gemm_block(const struct nncw_sgemm_plan *pl, bool whole_a, int i0, i
             t.beta = pc == 0 ? pl->beta : 1.0f;
             for (int ic = i0; ic < i1; ic += MC) {
                 int mc = imin(MC, i1 - ic);
-                float *ablk = whole_a ? abuf + rows * pc + (size_t)(ic - i0) * kc : abuf;
-                if (!whole_a || jc == j0)
-                    pl->pack_a(pl, ic, mc, pc, kc, ablk);
+                const float *ablk;
+                if (pl->a_packed) {
+                    ablk = pl->a_packed + nncw_sgemm_packed_a_offset(pl->m, ic, pc, kc);
+                } else {
+                    float *dst = whole_a ? abuf + rows * pc + (size_t)(ic - i0) * kc : abuf;
+                    if (!whole_a || jc == j0)
+                        pl->pack_a(pl, ic, mc, pc, kc, dst);
+                    ablk = dst;
+                }
                 for (int jr = 0; jr < nc; jr += NR) {
                     /* B is packed panel by panel on the first pass over the rows, so each
                      * panel is still in L1 when the kernel first reads it */
@@ -293,7 +299,7 @@ bool nncw_sgemm_run(const struct nncw_sgemm_plan *pl)
     size_t kc = (size_t)imin(KC, k);
     g.a_floats = round_up((size_t)imin(MC, (int)round_up((size_t)m, MR)) * kc, 16);
     size_t whole = round_up(round_up((size_t)m, MR) * (size_t)k, 16);
-    g.whole_a = g.split_n && n > NC * parts && whole <= WHOLE_A_FLOATS;
+    g.whole_a = g.split_n && n > NC * parts && whole <= WHOLE_A_FLOATS && !pl->a_packed;
     if (g.whole_a)
         g.a_floats = whole;
     g.b_floats = round_up((size_t)imin(NC, (int)round_up((size_t)n, NR)) * kc, 16);
@@ -325,6 +331,25 @@ static void pack_b_matrix(const struct nncw_sgemm_plan *pl, int p0, int kc, int 
 {
     const struct matrices *x = pl->ctx;
     nncw_sgemm_pack_b(x->tb, x->b, x->ldb, p0, kc, j0, nc, dst);
+}
+
+bool nncw_sgemm_avx512_packed_a(const float *a_packed, bool trans_b, int m, int n, int k,
+                                float alpha, const float *b, int ldb, float beta, float *c, int ldc)
+{
+    struct matrices x = {false, trans_b, NULL, b, 0, ldb};
+    struct nncw_sgemm_plan pl = {.m = m,
+                                 .n = n,
+                                 .k = k,
+                                 .alpha = alpha,
+                                 .beta = beta,
+                                 .a_packed = a_packed,
+                                 .pack_a = pack_a_matrix,
+                                 .pack_b = pack_b_matrix,
+                                 .ctx = &x,
+                                 .c = c,
+                                 .ldc = ldc,
+                                 .c_group = n};
+    return nncw_sgemm_run(&pl);
 }
 
 bool nncw_sgemm_avx512(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float *a,
@@ -362,6 +387,19 @@ float *nncw_sgemm_thread_space(enum nncw_sgemm_space slot, size_t floats)
 {
     (void)slot, (void)floats;
     return NULL;
+}
+
+bool nncw_sgemm_avx512_packed_a(const float *a_packed, bool trans_b, int m, int n, int k,
+                                float alpha, const float *b, int ldb, float beta, float *c, int ldc)
+{
+    (void)a_packed, (void)trans_b, (void)m, (void)n, (void)k, (void)alpha, (void)b, (void)ldb;
+    (void)beta, (void)c, (void)ldc;
+    return false;
+}
+
+void nncw_sgemm_pack_a_all(bool trans_a, const float *a, int lda, int m, int k, float *dst)
+{
+    (void)trans_a, (void)a, (void)lda, (void)m, (void)k, (void)dst;
 }
 
 bool nncw_sgemm_avx512(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float *a,

@@ -36,6 +36,12 @@ bool nncw_sgemm_avx512_is_supported(void);
 bool nncw_sgemm_avx512(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float *a,
                        int lda, const float *b, int ldb, float beta, float *c, int ldc);
 
+/* the same with op(A) = A packed ahead by nncw_sgemm_pack_a_all (a product repeated over
+ * many B, as Winograd's) */
+bool nncw_sgemm_avx512_packed_a(const float *a_packed, bool trans_b, int m, int n, int k,
+                                float alpha, const float *b, int ldb, float beta, float *c,
+                                int ldc);
+
 /* ---- the driver, for products whose operands are not plain matrices ----
 ** A convolution packs op(B) straight from its images (implicit GEMM) and writes C straight
 ** into NCHW: column j of C (pixel j % c_group of image j / c_group) goes to
@@ -52,6 +58,9 @@ struct nncw_sgemm_plan {
     int m, n, k;
     float alpha, beta; /* C = alpha * op(A) op(B) + bias + beta * C */
     const float *bias; /* one per row of C, or NULL */
+    /* all of op(A) packed ahead (nncw_sgemm_pack_a_all), reused across calls; or NULL to
+     * call pack_a */
+    const float *a_packed;
     nncw_sgemm_pack_a_fn pack_a;
     nncw_sgemm_pack_b_fn pack_b;
     const void *ctx; /* the packers' own data */
@@ -64,6 +73,23 @@ struct nncw_sgemm_plan {
 
 /* runs the plan over the worker threads; false (nothing done) without packing memory */
 bool nncw_sgemm_run(const struct nncw_sgemm_plan *pl);
+
+/* floats of a whole op(A) [m x k] packed for a_packed */
+static inline size_t nncw_sgemm_packed_a_floats(int m, int k)
+{
+    return (size_t)(m + NNCW_SGEMM_MR - 1) / NNCW_SGEMM_MR * NNCW_SGEMM_MR * (size_t)k;
+}
+
+/* where rows [i0, ...) of the depth block starting at p0 (kc deep) lie in a packed A: block by
+ * block of NNCW_SGEMM_KC, each the whole (padded) height */
+static inline size_t nncw_sgemm_packed_a_offset(int m, int i0, int p0, int kc)
+{
+    return (size_t)(m + NNCW_SGEMM_MR - 1) / NNCW_SGEMM_MR * NNCW_SGEMM_MR * (size_t)p0 +
+           (size_t)i0 * kc;
+}
+
+/* packs all of op(A) into dst (nncw_sgemm_packed_a_floats) for a plan's a_packed */
+void nncw_sgemm_pack_a_all(bool trans_a, const float *a, int lda, int m, int k, float *dst);
 
 /* scratch that lives with the calling thread: grown on demand, kept for the next call (no
  * page faults per product), freed when the thread exits; NULL without memory */

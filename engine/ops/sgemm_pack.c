@@ -56,6 +56,15 @@ NNCW_AVX512_FN void nncw_sgemm_pack_a(bool trans_a, const float *a, int lda, int
     }
 }
 
+void nncw_sgemm_pack_a_all(bool trans_a, const float *a, int lda, int m, int k, float *dst)
+{
+    for (int p0 = 0; p0 < k; p0 += NNCW_SGEMM_KC) {
+        int kc = k - p0 < NNCW_SGEMM_KC ? k - p0 : NNCW_SGEMM_KC;
+        nncw_sgemm_pack_a(trans_a, a, lda, 0, m, p0, kc,
+                          dst + nncw_sgemm_packed_a_offset(m, 0, p0, kc));
+    }
+}
+
 NNCW_AVX512_FN void nncw_sgemm_pack_b(bool trans_b, const float *b, int ldb, int p0, int kc, int j0,
                                       int nc, float *dst)
 {
