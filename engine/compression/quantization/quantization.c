@@ -214,9 +214,9 @@ static enum nncw_status init_ranges(struct quantization *z,
         return NNCW_FAIL(NNCW_ERR_NOMEM, "range initialisation: out of memory");
     for (int k = 0; k < z->nq; k++) {
         const struct nncw_range_init_config *r = range_for_point(z->qc, &z->setup->points[z->q[k].point]);
-        rs[k] = (struct nncw_range_setting){.type = nncw_range_init_name(r->type),
-                                            .min_percentile = r->min_percentile,
-                                            .max_percentile = r->max_percentile,
+        rs[k] = (struct nncw_range_setting){.params = {.type = r->type,
+                                                       .min_percentile = r->min_percentile,
+                                                       .max_percentile = r->max_percentile},
                                             .num_init_samples = r->num_init_samples};
     }
     struct nncw_range_run run = {.data = init->data,

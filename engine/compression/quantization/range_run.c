@@ -94,12 +94,8 @@ enum nncw_status nncw_quantizers_init_ranges(struct nncw_graph *g, struct nncw_q
     for (int k = 0; k < nq && s == NNCW_OK; k++) {
         const struct nncw_range_setting *rs = &run->per_quantizer[k];
         p.of_node[q[k].node] = k;
-        struct nncw_range_params rp = {.min_percentile = rs->min_percentile,
-                                       .max_percentile = rs->max_percentile};
-        s = nncw_range_init_parse(rs->type, &rp.type);
-        if (s == NNCW_OK)
-            s = nncw_range_collector_new(&rp, q[k].axis, q[k].channels, q[k].is_weight,
-                                         q[k].asymmetric, &p.col[k]);
+        s = nncw_range_collector_new(&rs->params, q[k].axis, q[k].channels, q[k].is_weight,
+                                     q[k].asymmetric, &p.col[k]);
         if (s != NNCW_OK)
             break;
         if (q[k].is_weight) {

@@ -7,13 +7,11 @@
 #pragma once
 
 #include "compression/quantization/insert.h"
+#include "compression/quantization/range_init.h"
 #include "data/data.h"
 
-/* (the statistic by its NNCF name, so that config parsing and range collection stay
- * independent headers) */
 struct nncw_range_setting {
-    const char *type; /* "mean_min_max", ... */
-    float min_percentile, max_percentile;
+    struct nncw_range_params params;
     int64_t num_init_samples; /* 0: leave this quantizer's parameters as they are */
 };
 
