@@ -6,9 +6,15 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "args.h"
+#include "compress_precision.h"
+#include "compress_aat.h"
+#include "compress_autoq.h"
+#include "compress_prune.h"
+#include "compress_ckpt.h"
 #include "checkpoint/checkpoint.h"
 #include "compression/compression.h"
 #include "config/config.h"
@@ -44,13 +50,37 @@ static const char usage[] =
     "  --threads N          BLAS threads (default: all cores)\n"
     "  --export FILE.onnx   write the compressed model (FakeQuantize or, with the config's\n"
     "                       export_to_onnx_standard_ops, QuantizeLinear/DequantizeLinear)\n"
-    "  --save FILE          write the weights, quantizer parameters included\n"
+    "  --save FILE          write the compressed model as a full checkpoint (weights,\n"
+    "                       quantizer ranges, masks, the compression state, the config and\n"
+    "                       the model): `nncw eval FILE` and `nncw compress --load FILE`\n"
+    "                       restore it without the config file\n"
+    "  --export-pruned FILE.onnx  with filter_pruning: write the model with the pruned\n"
+    "                       channels removed (--export keeps the shapes, zeroed filters)\n"
     "  --quiet              only the results\n"
     "\n"
-    "Ctrl-C stops fine-tuning after the current step; the model is still exported/saved.\n";
+    "Ctrl-C stops fine-tuning after the current step; the model is still exported/saved.\n"
+    "\n"
+    "checkpoints (docs/checkpoints.md):\n"
+    "  --load FILE          (without MODEL and --config) a compressed checkpoint: the model,\n"
+    "                       its quantizers and masks and the config come from FILE\n"
+    "  --checkpoint-dir DIR during fine-tuning, save full checkpoints as DIR/ckpt-<step>.nncw\n"
+    "                       at every epoch's end, on Ctrl-C, and every N steps with\n"
+    "  --checkpoint-every N\n"
+    "  --keep-checkpoints K keep the newest K checkpoints (default 3)\n"
+    "  --resume DIR|FILE    continue an interrupted fine-tuning from the newest good\n"
+    "                       checkpoint in DIR (or FILE); options come from the checkpoint, and\n"
+    "                       only --checkpoint-dir (default DIR), --checkpoint-every,\n"
+    "                       --keep-checkpoints, --save, --export, --threads and --quiet may be\n"
+    "                       given with it\n"
+    "\n"
+    "With an \"accuracy_aware_training\" section in the config, fine-tuning is NNCF's\n"
+    "accuracy-aware training (early_exit or adaptive_compression_level against the FP32\n"
+    "test accuracy); --epochs then caps its maximal_total_epochs (docs/accuracy-aware.md).\n";
 
 struct compress_args {
     const char *model, *config, *load, *export_path, *save;
+    const char *export_pruned; /* --export-pruned */
+    struct app_compress_ckpt ckpt; /* checkpoints: --checkpoint-dir, --resume, --save */
     struct app_data_args data;
     long train_subset, test_subset, threads, epochs, batch, seed;
     double lr;
@@ -106,6 +136,16 @@ static int parse(int argc, char **argv, struct compress_args *a)
             APP_OPT_STRING(a->export_path);
         } else if (!strcmp(o, "--save")) {
             APP_OPT_STRING(a->save);
+        } else if (!strcmp(o, "--export-pruned")) {
+            APP_OPT_STRING(a->export_pruned);
+        } else if (!strcmp(o, "--checkpoint-dir")) {
+            APP_OPT_STRING(a->ckpt.dir);
+        } else if (!strcmp(o, "--checkpoint-every")) {
+            APP_OPT_INT(a->ckpt.every, 1, 1000000000);
+        } else if (!strcmp(o, "--keep-checkpoints")) {
+            APP_OPT_INT(a->ckpt.keep, 1, 1000000);
+        } else if (!strcmp(o, "--resume")) {
+            APP_OPT_STRING(a->ckpt.resume);
         } else if (!strcmp(o, "--quiet")) {
             a->quiet = true;
         } else if (o[0] == '-') {
@@ -119,6 +159,9 @@ static int parse(int argc, char **argv, struct compress_args *a)
             return 2;
         }
     }
+    /* a compressed checkpoint brings model and config along */
+    if (a->ckpt.resume || (a->load && !a->model && !a->config))
+        return 0;
     if (!a->model || !a->config) {
         fprintf(stderr, "nncw compress: %s\n%s", !a->model ? "no model given" : "--config is required",
                 usage);
@@ -299,13 +342,17 @@ static int fine_tune(struct compress_args *a, const struct nncw_config *cfg,
         nncw_trainer_free(t);
         return fail("fine-tuning");
     }
+    if (app_compress_ckpt_restore_trainer(&a->ckpt, t) != 0) {
+        nncw_trainer_free(t);
+        return 1;
+    }
     nncw_trainer_set_callback(t, on_event, (void *)a);
     if (!a->quiet)
         printf("fine-tuning: %d epochs, batch %d, %s lr %g, seed %llu\n", o.epochs, o.batch_size,
                nncw_optim_type_name(o.optim.type), (double)o.optim.lr,
                (unsigned long long)o.seed);
     signal(SIGINT, on_sigint);
-    enum nncw_status s = nncw_trainer_run(t);
+    enum nncw_status s = app_compress_ckpt_train(&a->ckpt, g, c, t);
     signal(SIGINT, SIG_DFL);
     int rc = 0;
     if (s == NNCW_OK) {
@@ -322,6 +369,30 @@ static int fine_tune(struct compress_args *a, const struct nncw_config *cfg,
     return rc;
 }
 
+/* accuracy-aware training in place of fine_tune (the config's accuracy_aware_training) */
+static int accuracy_aware(const struct compress_args *a, const struct nncw_config *cfg,
+                          struct nncw_graph *g, struct nncw_compression *c,
+                          const struct nncw_dataset *train, const struct nncw_dataset *test,
+                          float fp32)
+{
+    if (a->no_eval) {
+        fprintf(stderr, "nncw compress: accuracy-aware training needs the evaluations; drop "
+                        "--no-eval\n");
+        return 2;
+    }
+    struct app_aat_args aa = {.train = nncw_train_defaults(), .max_epochs = a->epochs,
+                              .quiet = a->quiet, .uncompressed_acc = fp32};
+    aa.train.optim.lr = 0.001f;
+    nncw_config_apply_train(cfg, &aa.train);
+    if (a->batch > 0)
+        aa.train.batch_size = (int)a->batch;
+    if (a->lr >= 0)
+        aa.train.optim.lr = (float)a->lr;
+    if (a->seed >= 0)
+        aa.train.seed = (uint64_t)a->seed;
+    return app_compress_aat(&aa, cfg, g, c, train, test);
+}
+
 static int write_outputs(const struct compress_args *a, struct nncw_graph *g,
                          struct nncw_compression *c)
 {
@@ -334,8 +405,14 @@ static int write_outputs(const struct compress_args *a, struct nncw_graph *g,
         else if (!a->quiet)
             printf("exported %s\n", a->export_path);
     }
+    if (a->export_pruned) { /* filter pruning's shrunk model */
+        struct nncw_onnx_export_options eo = {.opset = 13};
+        nncw_compression_export_options(c, &eo);
+        if (app_compress_export_pruned(c, a->export_pruned, &eo, a->quiet) != 0)
+            rc = 1;
+    }
     if (a->save) {
-        if (nncw_checkpoint_save(g, a->save) != NNCW_OK)
+        if (app_compress_ckpt_save(&a->ckpt, a->save, g, c) != NNCW_OK)
             rc = fail("--save");
         else if (!a->quiet)
             printf("saved weights to %s\n", a->save);
@@ -357,6 +434,24 @@ static enum nncw_status print_statistics(const struct compress_args *a,
     return NNCW_OK;
 }
 
+/* what checkpoints of a new run carry: the config's text and the model (as load_model made it) */
+static int record_for_checkpoints(struct compress_args *a, const struct nncw_dataset *train)
+{
+    if (is_onnx_path(a->model))
+        return app_compress_ckpt_record(&a->ckpt, a->config, a->model, NULL, a->ckpt.argc,
+                                        a->ckpt.argv);
+    struct nncw_zoo_options zo = nncw_zoo_defaults(a->model);
+    int64_t shape[3];
+    nncw_dataset_get_sample_shape(train, shape);
+    zo.in_c = (int)shape[0];
+    zo.in_h = (int)shape[1];
+    zo.in_w = (int)shape[2];
+    zo.classes = nncw_dataset_count_classes(train);
+    zo.seed = 1;
+    return app_compress_ckpt_record(&a->ckpt, a->config, a->model, &zo, a->ckpt.argc,
+                                    a->ckpt.argv);
+}
+
 static int run(struct compress_args *a)
 {
     struct nncw_config *cfg = NULL;
@@ -364,7 +459,20 @@ static int run(struct compress_args *a)
     struct nncw_graph *g = NULL;
     struct nncw_compression *c = NULL;
     int rc = 1;
-    if (nncw_config_load(a->config, &cfg) != NNCW_OK) {
+    /* a compressed checkpoint (--resume, or --load without MODEL and --config) brings the
+     * model, its compression and the config */
+    bool from_ckpt = a->ckpt.resume || (a->load && !a->model && !a->config);
+    if (from_ckpt) {
+        struct nncw_compressed_model m = {0};
+        a->ckpt.quiet = a->quiet;
+        rc = app_compress_ckpt_open(&a->ckpt, a->ckpt.resume ? a->ckpt.resume : a->load, &m);
+        cfg = m.config;
+        g = m.graph;
+        c = m.compression;
+        if (rc != 0)
+            goto out;
+        rc = 1;
+    } else if (nncw_config_load(a->config, &cfg) != NNCW_OK) {
         rc = fail(NULL);
         goto out;
     }
@@ -384,12 +492,14 @@ static int run(struct compress_args *a)
         rc = fail(NULL);
         goto out;
     }
-    if (load_model(a, train, &g) != NNCW_OK) {
+    if (!from_ckpt && load_model(a, train, &g) != NNCW_OK) {
         rc = fail(a->model);
         goto out;
     }
+    if (!from_ckpt && record_for_checkpoints(a, train) != 0)
+        goto out;
     float fp32 = NAN, initialised = NAN;
-    if (report_accuracy(a, g, test, "FP32", &fp32) != NNCW_OK) {
+    if (!from_ckpt && report_accuracy(a, g, test, "FP32", &fp32) != NNCW_OK) {
         rc = fail("evaluation");
         goto out;
     }
@@ -398,19 +508,33 @@ static int run(struct compress_args *a)
         .data = train,
         .batch_size = a->batch > 0 ? (int)a->batch : (cfg->batch_size > 0 ? cfg->batch_size : 64),
         .seed = seed};
-    if (nncw_compression_create(g, cfg, &init, &c) != NNCW_OK) {
+    if (!a->quiet) /* mixed precision: HAWQ's Hutchinson iterations */
+        init.precision_progress = app_compress_precision_progress;
+    if (!from_ckpt && nncw_compression_create(g, cfg, &init, &c) != NNCW_OK) {
         rc = fail(NULL);
         goto out;
     }
-    if (print_statistics(a, c, "after initialisation") != NNCW_OK) {
+    if (!from_ckpt)
+        app_compress_print_precision(c, a->quiet);
+    /* AutoQ (initializer.precision.type "autoq"): searched on the test set, best applied */
+    if (!from_ckpt &&
+        app_compress_autoq(cfg, g, c, test, init.batch_size, a->quiet, &interrupted) != 0)
+        goto out;
+    if (print_statistics(a, c, from_ckpt ? "as restored" : "after initialisation") != NNCW_OK) {
         rc = fail("statistics");
         goto out;
     }
-    if (report_accuracy(a, g, test, "compressed (initialised)", &initialised) != NNCW_OK) {
+    if (report_accuracy(a, g, test, from_ckpt ? "compressed (restored)" : "compressed (initialised)",
+                        &initialised) != NNCW_OK) {
         rc = fail("evaluation");
         goto out;
     }
-    rc = fine_tune(a, cfg, g, c, train, test);
+    if (cfg->has & NNCW_CFG_ACCURACY_AWARE) { /* accuracy-aware training */
+        rc = accuracy_aware(a, cfg, g, c, train, test, fp32);
+        a->fine_tuned = true;
+    } else {
+        rc = fine_tune(a, cfg, g, c, train, test);
+    }
     /* schedulers move during fine-tuning (sparsity levels, quantizers switched on) */
     if (rc == 0 && a->fine_tuned && print_statistics(a, c, "after fine-tuning") != NNCW_OK)
         rc = fail("statistics");
@@ -425,6 +549,60 @@ out:
     nncw_dataset_free(train);
     nncw_dataset_free(test);
     nncw_config_free(cfg);
+    app_compress_ckpt_fini(&a->ckpt);
+    return rc;
+}
+
+/* --resume: the options of the interrupted run, from its checkpoint, with the few that may
+ * change on resuming */
+static int resume(const struct compress_args *cur, int argc, char **argv)
+{
+    static const char *const may[] = {"--resume", "--checkpoint-dir", "--checkpoint-every",
+                                      "--keep-checkpoints", "--save", "--export", "--threads",
+                                      "--quiet", NULL};
+    for (int i = 1; i < argc; i++) {
+        int k = 0;
+        while (argv[i][0] == '-' && may[k] && strcmp(argv[i], may[k]) != 0)
+            k++;
+        if (argv[i][0] == '-' && !may[k]) {
+            fprintf(stderr, "nncw compress: %s cannot be given with --resume: the model, config, "
+                            "data and training options come from the checkpoint\n", argv[i]);
+            return 2;
+        }
+    }
+    struct app_compress_ckpt probe = {0};
+    struct nncw_compressed_model m = {0};
+    probe.quiet = true;
+    int rc = app_compress_ckpt_open(&probe, cur->ckpt.resume, &m);
+    nncw_compressed_model_fini(&m);
+    int sargc = 0;
+    const char **sargv = rc == 0 ? app_compress_ckpt_argv(&probe, &sargc) : NULL;
+    if (rc == 0 && !sargv) {
+        fprintf(stderr, "nncw compress: --resume: '%s' was not written by nncw compress "
+                        "--checkpoint-dir\n", cur->ckpt.resume);
+        rc = 2;
+    }
+    struct compress_args a = {.data = {.name = "fashion-mnist"}, .epochs = -1, .batch = -1,
+                              .seed = -1, .lr = -1};
+    a.ckpt.every = a.ckpt.keep = -1;
+    if (rc == 0 && (rc = parse(sargc, (char **)sargv, &a)) != 0)
+        fprintf(stderr, "nncw compress: --resume: the stored command line does not parse\n");
+    if (rc == 0) {
+        a.ckpt.resume = cur->ckpt.resume;
+        /* a folder resumed from goes on receiving checkpoints (it may have moved since) */
+        struct stat sb;
+        bool is_dir = stat(cur->ckpt.resume, &sb) == 0 && S_ISDIR(sb.st_mode);
+        a.ckpt.dir = cur->ckpt.dir ? cur->ckpt.dir : is_dir ? cur->ckpt.resume : a.ckpt.dir;
+        a.ckpt.every = cur->ckpt.every > 0 ? cur->ckpt.every : a.ckpt.every;
+        a.ckpt.keep = cur->ckpt.keep > 0 ? cur->ckpt.keep : a.ckpt.keep;
+        a.save = cur->save ? cur->save : a.save;
+        a.export_path = cur->export_path ? cur->export_path : a.export_path;
+        a.quiet = a.quiet || cur->quiet;
+        a.ckpt.argc = sargc;
+        a.ckpt.argv = (char *const *)sargv;
+        rc = run(&a);
+    }
+    app_compress_ckpt_fini(&probe); /* after run: the stored command line lives in it */
     return rc;
 }
 
@@ -432,10 +610,15 @@ int app_cmd_compress(int argc, char **argv)
 {
     struct compress_args a = {.data = {.name = "fashion-mnist"}, .epochs = -1, .batch = -1,
                               .seed = -1, .lr = -1};
+    a.ckpt.every = a.ckpt.keep = -1;
     int rc = parse(argc, argv, &a);
     if (rc != 0)
         return rc < 0 ? 0 : rc;
     if (a.threads > 0)
         nncw_blas_set_threads((int)a.threads);
+    if (a.ckpt.resume)
+        return resume(&a, argc, argv);
+    a.ckpt.argc = argc;
+    a.ckpt.argv = argv;
     return run(&a);
 }

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "args.h"
+#include "eval_ckpt.h"
 #include "core/alloc.h"
 #include "core/log.h"
 #include "graph/exec.h"
@@ -34,7 +35,11 @@ static const char usage[] =
     "  --freeze-ints        make integer inputs constants at import (needed when they decide\n"
     "                       shapes, such as a Reshape target or Slice bounds)\n"
     "  --repeat N           run N times and print the import time and images/s\n"
-    "  --threads N          BLAS threads (default: all cores)\n";
+    "  --threads N          BLAS threads (default: all cores)\n"
+    "\n"
+    "nncw eval CHECKPOINT.nncw [--data NAME] [--test-subset N]: restore a (compressed) model\n"
+    "from a checkpoint alone and print its statistics and test accuracy (see\n"
+    "'nncw eval CHECKPOINT.nncw --help').\n";
 
 struct eval_args {
     const char *model, *output, *output_dir, *compare;
@@ -251,6 +256,9 @@ static void log_warnings(void *user, enum nncw_log_level level, const char *msg)
 
 int app_cmd_eval(int argc, char **argv)
 {
+    /* a checkpoint (compressed or not) restores and evaluates on a data set */
+    if (argc > 1 && app_eval_is_checkpoint(argv[1]))
+        return app_eval_checkpoint(argc, argv);
     struct eval_args a = {.repeat = 1, .tolerance = 1e-4};
     int rc = parse(argc, argv, &a);
     if (rc != 0)

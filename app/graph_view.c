@@ -8,6 +8,15 @@
 
 #include "graph/inspect.h"
 
+/* what a compression does to a node: the widest quantizer of each kind feeding it (0: none)
+ * and whether one is enabled; the filters of its pruning group and those masked off */
+struct node_compression {
+    int weight, activation;
+    bool enabled;
+    bool prunable, excluded;
+    int64_t filters, pruned;
+};
+
 /* ---- the view's memory: blocks freed together ---- */
 
 struct graph_view_block {
@@ -227,11 +236,46 @@ static void fill_consumers(struct graph_view *v, const struct nncw_graph *g,
     }
 }
 
-/* the compression markers of a node (see graph_view.h) */
+/* the zero share of a sparsity mask feeding node n through its producer p (magnitude and RB
+ * sparsity put the weight through a node "<layer>/weight_mask" reading a non-trainable
+ * "<layer>/weight_mask._binary_mask"; filter pruning's masks are counted as channels), or -1 */
+static double mask_level(const struct graph_view *v, const struct nncw_graph *g,
+                         const struct nncw_node *p, const int *weight_of)
+{
+    for (int k = 0; p && k < nncw_node_count_inputs(p); k++) {
+        int id = nncw_node_get_input(p, k);
+        if (id < 0 || weight_of[id] < 0 || nncw_graph_is_trainable(g, id))
+            continue;
+        const struct graph_view_weight *w = &v->weights[weight_of[id]];
+        static const char suffix[] = "/weight_mask._binary_mask";
+        size_t n = strlen(w->name), m = strlen(suffix);
+        if (n >= m && !strcmp(w->name + n - m, suffix) && w->stats.count)
+            return (double)w->zeros / (double)w->stats.count;
+    }
+    return -1;
+}
+
+/* "Q8" (every quantizer feeding the node has 8 bits), "Qw4a8" (weights 4, activations 8);
+ * "q8": placed but disabled for now (a staged schedule enables them later) */
+static size_t quant_mark(char *buf, size_t size, const struct node_compression *b)
+{
+    int wbits = b->weight, abits = b->activation;
+    char q = b->enabled ? 'Q' : 'q';
+    if (wbits <= 0 && abits <= 0)
+        return 0;
+    if (wbits <= 0 || abits <= 0 || wbits == abits)
+        return (size_t)snprintf(buf, size, "%c%d ", q, wbits > 0 ? wbits : abits);
+    return (size_t)snprintf(buf, size, "%cw%da%d ", q, wbits, abits);
+}
+
+/* the compression markers of a node (see graph_view.h); facts: NULL to guess quantizers from
+ * the ops feeding the node, else the bits the compression's quantizers give each node */
 static void fill_marks(struct graph_view *v, const struct nncw_graph *g, const struct nncw_node *n,
-                       struct graph_view_node *vn)
+                       struct graph_view_node *vn, const int *weight_of,
+                       const struct node_compression *facts)
 {
     bool quant = false, sparse = false;
+    double mask = -1;
     int64_t zeros = 0, count = 0;
     const struct graph_view_weight *first = NULL;
     for (int k = 0; k < nncw_node_count_inputs(n); k++) {
@@ -240,6 +284,8 @@ static void fill_marks(struct graph_view *v, const struct nncw_graph *g, const s
         const char *op = p ? nncw_op_name(nncw_node_get_op(p)) : "";
         quant = quant || strstr(op, "Quantize");
         sparse = sparse || strstr(op, "Sparsify");
+        double m = mask_level(v, g, p, weight_of);
+        mask = m > mask ? m : mask;
     }
     for (int k = 0; k < vn->n_inputs; k++) {
         if (vn->inputs[k].weight < 0)
@@ -252,12 +298,22 @@ static void fill_marks(struct graph_view *v, const struct nncw_graph *g, const s
         count += w->stats.count;
     }
     size_t len = 0;
-    if (quant)
+    if (facts)
+        len += quant_mark(vn->marks, sizeof vn->marks, &facts[vn->index]);
+    else if (quant)
         len += (size_t)snprintf(vn->marks + len, sizeof vn->marks - len, "Q ");
-    if (sparse || (count && zeros * 200 > count)) /* a sparsifier, or over 0.5% zeros */
+    if (mask >= 0 && len < sizeof vn->marks) /* the mask is what the layer uses */
+        len += (size_t)snprintf(vn->marks + len, sizeof vn->marks - len, "S%.0f%% ", 100 * mask);
+    else if ((sparse || (count && zeros * 200 > count)) && len < sizeof vn->marks)
         len += (size_t)snprintf(vn->marks + len, sizeof vn->marks - len, "S%.0f%% ",
                                 count ? 100.0 * (double)zeros / (double)count : 0.0);
-    if (first && first->zero_channels && len < sizeof vn->marks)
+    const struct node_compression *nc = facts ? &facts[vn->index] : NULL;
+    if (nc && nc->prunable && len < sizeof vn->marks) /* the pruning masks, from the API */
+        len += nc->excluded ? (size_t)snprintf(vn->marks + len, sizeof vn->marks - len, "Px ")
+                            : (size_t)snprintf(vn->marks + len, sizeof vn->marks - len,
+                                               "P%lld/%lld ", (long long)nc->pruned,
+                                               (long long)nc->filters);
+    else if (first && first->zero_channels && len < sizeof vn->marks)
         len += (size_t)snprintf(vn->marks + len, sizeof vn->marks - len, "P%lld/%lld ",
                                 (long long)first->zero_channels, (long long)first->channels);
     if (len >= sizeof vn->marks)
@@ -267,7 +323,8 @@ static void fill_marks(struct graph_view *v, const struct nncw_graph *g, const s
 }
 
 static enum nncw_status fill_node(struct graph_view *v, const struct nncw_graph *g, int i,
-                                  const int *weight_of, char *mark)
+                                  const int *weight_of, char *mark,
+                                  const struct node_compression *facts)
 {
     const struct nncw_node *n = nncw_graph_get_node(g, i);
     struct graph_view_node *vn = &v->nodes[i];
@@ -297,7 +354,7 @@ static enum nncw_status fill_node(struct graph_view *v, const struct nncw_graph 
             vn->n_attrs++;
     fill_producers(v, g, n, vn);
     fill_consumers(v, g, n, vn, mark);
-    fill_marks(v, g, n, vn);
+    fill_marks(v, g, n, vn, weight_of, facts);
     return NNCW_OK;
 }
 
@@ -317,7 +374,53 @@ static void io_str(const struct nncw_graph *g, int count,
     }
 }
 
-static enum nncw_status fill(struct graph_view *v, struct nncw_graph *g, int *weight_of, char *mark)
+/* what the compression does to each node: the bits of the quantizers feeding it (through the
+ * quantize node's output) or of the quantize node itself, and its pruning group's masks */
+static enum nncw_status node_compressions(const struct nncw_graph *g,
+                                       const struct nncw_compression *c,
+                                       struct node_compression *facts)
+{
+    int n_nodes = nncw_graph_count_nodes(g);
+    for (int i = 0; i < nncw_compression_count_quantizers(c); i++) {
+        struct nncw_quantizer_info q;
+        NNCW_TRY(nncw_compression_get_quantizer(c, i, &q));
+        if (q.node < 0 || q.node >= n_nodes)
+            continue;
+        const struct nncw_node *qn = nncw_graph_get_node(g, q.node);
+        struct node_compression *self = &facts[q.node];
+        *(q.is_weight ? &self->weight : &self->activation) = q.bits;
+        self->enabled = self->enabled || q.enabled;
+        int out = nncw_node_get_output(qn, 0);
+        int count = nncw_graph_find_consumers(g, out, NULL, 0);
+        int *users = malloc(sizeof(int) * (size_t)(count + 1));
+        if (!users)
+            return NNCW_FAIL(NNCW_ERR_NOMEM, "graph view: out of memory");
+        nncw_graph_find_consumers(g, out, users, count);
+        for (int k = 0; k < count; k++) {
+            int *bits = q.is_weight ? &facts[users[k]].weight : &facts[users[k]].activation;
+            *bits = q.bits > *bits ? q.bits : *bits; /* several inputs: the widest */
+            facts[users[k]].enabled = facts[users[k]].enabled || q.enabled;
+        }
+        free(users);
+    }
+    for (int i = 0; i < nncw_compression_count_pruning_groups(c); i++) {
+        struct nncw_pruning_group_info p;
+        NNCW_TRY(nncw_compression_get_pruning_group(c, i, &p));
+        for (int m = 0; m < p.n_members; m++) {
+            if (p.members[m] < 0 || p.members[m] >= n_nodes)
+                continue;
+            struct node_compression *nc = &facts[p.members[m]];
+            nc->prunable = true;
+            nc->excluded = p.excluded;
+            nc->filters = p.filters;
+            nc->pruned = p.filters - p.kept;
+        }
+    }
+    return NNCW_OK;
+}
+
+static enum nncw_status fill(struct graph_view *v, struct nncw_graph *g, int *weight_of, char *mark,
+                             const struct node_compression *facts)
 {
     const int *order;
     NNCW_TRY(nncw_graph_topo_order(g, &order));
@@ -329,7 +432,7 @@ static enum nncw_status fill(struct graph_view *v, struct nncw_graph *g, int *we
         NNCW_TRY(add_weight(v, g, id));
     }
     for (int i = 0; i < v->n_nodes; i++)
-        NNCW_TRY(fill_node(v, g, i, weight_of, mark));
+        NNCW_TRY(fill_node(v, g, i, weight_of, mark, facts));
     v->params = nncw_graph_count_param_elements(g);
     for (int i = 0; i < v->n_nodes; i++) {
         v->flops += v->nodes[i].flops;
@@ -340,16 +443,19 @@ static enum nncw_status fill(struct graph_view *v, struct nncw_graph *g, int *we
     return NNCW_OK;
 }
 
-enum nncw_status graph_view_build(struct nncw_graph *g, const char *name, struct graph_view **out)
+enum nncw_status graph_view_build(struct nncw_graph *g, const char *name,
+                                  const struct nncw_compression *c, struct graph_view **out)
 {
     struct graph_view *v = calloc(1, sizeof *v);
     int n_values = nncw_graph_count_values(g);
     int *weight_of = malloc(sizeof(int) * (size_t)(n_values + 1));
     char *mark = calloc((size_t)nncw_graph_count_nodes(g) + 1, 1);
+    struct node_compression *facts =
+        c ? calloc((size_t)nncw_graph_count_nodes(g) + 1, sizeof *facts) : NULL;
     enum nncw_status s = NNCW_OK;
     if (v)
         atomic_init(&v->refs, 1);
-    if (!v || !weight_of || !mark) {
+    if (!v || !weight_of || !mark || (c && !facts)) {
         s = NNCW_FAIL(NNCW_ERR_NOMEM, "graph view: out of memory");
         goto out;
     }
@@ -365,10 +471,14 @@ enum nncw_status graph_view_build(struct nncw_graph *g, const char *name, struct
         s = NNCW_FAIL(NNCW_ERR_NOMEM, "graph view: out of memory");
         goto out;
     }
-    s = fill(v, g, weight_of, mark);
+    if (c && (s = node_compressions(g, c, facts)) != NNCW_OK)
+        goto out;
+    v->compressed = c != NULL;
+    s = fill(v, g, weight_of, mark, facts);
 out:
     free(weight_of);
     free(mark);
+    free(facts);
     if (s != NNCW_OK) {
         graph_view_release(v);
         return s;

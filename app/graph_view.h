@@ -6,7 +6,7 @@
  * weights underneath.
  *
  *     struct graph_view *v;
- *     if (graph_view_build(g, "model", &v) == NNCW_OK) {      // shapes of batch 1 expected
+ *     if (graph_view_build(g, "model", NULL, &v) == NNCW_OK) { // shapes of batch 1 expected
  *         for (int i = 0; i < v->n_nodes; i++)
  *             printf("%s %s %s\n", v->nodes[i].scope, v->nodes[i].op, v->nodes[i].out_shape);
  *         graph_view_release(v);
@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "compression/compression.h"
 #include "core/status.h"
 #include "graph/graph.h"
 #include "tensor/stats.h"
@@ -53,8 +54,12 @@ struct graph_view_node {
     int n_inputs, n_outputs, n_attrs, n_producers, n_consumers;
     struct graph_view_value *inputs, *outputs;
     const char **attrs; /* "kernel_shape = [3, 3]" */
-    /* compression markers: "Q" (an input comes from a quantizer), "S40%" (a sparsifier feeds
-     * it, or that share of its weights is 0), "P3/32" (output channels of its weight all 0) */
+    /* compression markers: "Q8" (quantizers of 8 bits feed it, or it is one; "Qw4a8": weights
+     * 4 bits, activations 8; "q8": they are disabled for now; "Q" without a compression: an
+     * input comes from a quantize op),
+     * "S40%" (the sparsity mask it reads is 40% zeros, or that share of its weights is 0),
+     * "P3/32" (filter pruning masks 3 of its 32 filters, "Px": its group is excluded; without
+     * a compression: output channels of its weight all 0) */
     char marks[32];
     int *producers, *consumers; /* node indices */
 };
@@ -70,13 +75,16 @@ struct graph_view {
     int *topo; /* node indices in topological order */
     struct graph_view_weight *weights;
     int64_t params, flops, macs;
+    bool compressed; /* the Q marks come from a compression's quantizers */
     char inputs[128], outputs[128];  /* "input [1, 1, 28, 28]" */
     struct graph_view_block *blocks; /* where everything above lives */
 };
 
 /* a new view (one reference) of g, whose shapes must be those of batch 1 (the inspection
- * convention); NNCW_ERR_NOMEM, or a failure of the graph's topological order */
-enum nncw_status graph_view_build(struct nncw_graph *g, const char *name, struct graph_view **out);
+ * convention), with the quantizer marks of c (a compression of g) or, c NULL, guessed from the
+ * ops; NNCW_ERR_NOMEM, or a failure of the graph's topological order */
+enum nncw_status graph_view_build(struct nncw_graph *g, const char *name,
+                                  const struct nncw_compression *c, struct graph_view **out);
 /* the node's index whose scope is exactly scope, or -1 */
 int graph_view_find(const struct graph_view *v, const char *scope);
 void graph_view_retain(struct graph_view *v);

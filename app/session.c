@@ -12,12 +12,17 @@
 #include <lauxlib.h>
 
 #include "capture.h"
+#include "compression/compression.h"
 #include "core/log.h"
 #include "lua/host.h"
 #include "lua/lnncw.h"
 #include "lua/repl.h"
 
 enum { CONSOLE_LINES = 5000, LOG_LINES = 2000 };
+
+/* l_compression.c's class name. Its box starts with the engine pointer, NULL once closed: the
+ * training observer reads that (not Lua) to see whether `comp` is still open mid-run */
+#define COMPRESSION_CLASS "nncw.Compression"
 
 struct job {
     struct job *next;
@@ -32,6 +37,7 @@ struct session {
     size_t err_len;
     struct line_ring *console, *log;
     struct train_history history;
+    struct compression_trace trace;
     struct capture capture;
     bool capturing;
 
@@ -46,6 +52,11 @@ struct session {
     char running[256], last_error[256];
     char prompt[4];
     struct graph_view *view;
+    struct compression_view *cview;
+    /* the worker's own (no lock): a registry reference to the Compression in `comp` (LUA_NOREF:
+     * none), which keeps its box alive for the observer, and that box */
+    int comp_ref;
+    struct nncw_compression *const *comp_box;
 };
 
 /* ---- engine log messages and the training observer (worker thread) ---- */
@@ -88,6 +99,29 @@ static void on_train_end(struct session *s, const struct app_lua_train_update *u
                        (long long)u->steps);
 }
 
+/* the compression in `comp`, if it is still open (worker thread) */
+static struct nncw_compression *live_compression(struct session *s)
+{
+    return s->comp_box ? *s->comp_box : NULL;
+}
+
+/* the compression loss and the level after a step (the observer runs between steps) */
+static void add_compression_point(struct session *s, const struct nncw_train_event *e)
+{
+    struct nncw_compression *c = live_compression(s);
+    if (!c || e->type != NNCW_TRAIN_EVENT_STEP)
+        return;
+    struct compression_point p = {.global_step = e->global_step, .loss = e->compression_loss,
+                                  .level = NAN, .rate = NAN};
+    struct nncw_pruning_cost cost;
+    if (nncw_compression_get_sparsity_level(c, &p.level) != NNCW_OK)
+        p.level = nncw_compression_get_pruning_cost(c, &cost) == NNCW_OK ? cost.level : NAN;
+    if (nncw_compression_get_rate(c, &p.rate) != NNCW_OK)
+        p.rate = NAN;
+    nncw_error_clear(); /* "none" is an answer here, not an error */
+    compression_trace_add(&s->trace, &p);
+}
+
 static void on_train(void *user, const struct app_lua_train_update *u)
 {
     struct session *s = user;
@@ -95,6 +129,7 @@ static void on_train(void *user, const struct app_lua_train_update *u)
     switch (u->phase) {
     case APP_LUA_TRAIN_BEGIN:
         train_history_begin(&s->history, o->epochs, u->steps_per_epoch, o->batch_size, o->optim.lr);
+        compression_trace_begin(&s->trace, live_compression(s));
         line_ring_addf(s->log, LINE_INFO,
                        "training started: %d epoch%s of %lld steps, batch %d, lr %g, %lld samples",
                        o->epochs, o->epochs == 1 ? "" : "s", (long long)u->steps_per_epoch,
@@ -102,6 +137,7 @@ static void on_train(void *user, const struct app_lua_train_update *u)
         break;
     case APP_LUA_TRAIN_EVENT:
         train_history_add_event(&s->history, u->event);
+        add_compression_point(s, u->event);
         break;
     case APP_LUA_TRAIN_END:
         on_train_end(s, u);
@@ -111,35 +147,92 @@ static void on_train(void *user, const struct app_lua_train_update *u)
 
 /* ---- running a line (worker thread) ---- */
 
-/* protected: the view of the global `model` (a Graph), or nil; arg 1 is the out pointer */
+/* what refresh_view finds in the globals `comp` and `model` */
+struct found {
+    struct nncw_compression *c;         /* `comp`, an open Compression, or NULL */
+    struct nncw_compression *const *box; /* its box */
+    const struct nncw_config *cfg;      /* the config it was created with */
+    bool of_model;                      /* it compresses `model` */
+    int ref;                            /* a registry reference to it, or LUA_NOREF */
+    struct graph_view *view;
+};
+
+/* protected: the open Compression in the global `comp` (arg 1: struct found) */
+static int find_compression(lua_State *L)
+{
+    struct found *f = lua_touserdata(L, 1);
+    lua_getglobal(L, "comp");
+    struct nncw_compression *const *box = luaL_testudata(L, -1, COMPRESSION_CLASS);
+    if (!box || !*box)
+        return 0;
+    /* its user values: 1 the model, 2 the config (l_compression.c). A closed model leaves the
+     * compression pointing into freed memory: it is not looked at then */
+    lua_getiuservalue(L, -1, 1);
+    struct app_lua_graph *model = luaL_testudata(L, -1, APP_LUA_GRAPH);
+    if (!model || !model->g)
+        return 0;
+    lua_getglobal(L, "model");
+    f->of_model = lua_rawequal(L, -1, -2);
+    lua_pop(L, 2);
+    if (lua_getiuservalue(L, -1, 2) == LUA_TUSERDATA && luaL_testudata(L, -1, APP_LUA_CONFIG))
+        f->cfg = app_lua_check_config(L, -1, "workbench", "config");
+    lua_pop(L, 1);
+    f->c = app_lua_check_compression(L, -1, "workbench", "comp");
+    f->box = box;
+    f->ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    return 0;
+}
+
+/* protected: the view of the global `model` (a Graph), or nil; arg 1 is the struct found */
 static int find_model(lua_State *L)
 {
-    struct graph_view **out = lua_touserdata(L, 1);
+    struct found *f = lua_touserdata(L, 1);
     lua_getglobal(L, "model");
     struct app_lua_graph *b = luaL_testudata(L, -1, APP_LUA_GRAPH);
     if (!b || !b->g || b->busy)
         return 0;
     app_lua_graph_shapes(L, b, "workbench");
-    enum nncw_status st = graph_view_build(b->g, "model", out);
+    enum nncw_status st = graph_view_build(b->g, "model", f->of_model ? f->c : NULL, &f->view);
     if (st != NNCW_OK)
         return app_lua_fail(L, "workbench: the graph view", st);
     return 0;
 }
 
+static bool protected(struct session *s, lua_CFunction fn, struct found *f)
+{
+    lua_pushcfunction(s->L, fn);
+    lua_pushlightuserdata(s->L, f);
+    if (lua_pcall(s->L, 1, 0, 0) == LUA_OK)
+        return true;
+    line_ring_addf(s->log, LINE_ERROR, "%s", lua_tostring(s->L, -1));
+    lua_pop(s->L, 1);
+    return false;
+}
+
+/* after each line: new views of `model` and `comp` for the panels */
 static void refresh_view(struct session *s)
 {
-    struct graph_view *v = NULL;
-    lua_pushcfunction(s->L, find_model);
-    lua_pushlightuserdata(s->L, &v);
-    if (lua_pcall(s->L, 1, 0, 0) != LUA_OK) {
-        line_ring_addf(s->log, LINE_ERROR, "%s", lua_tostring(s->L, -1));
-        lua_pop(s->L, 1);
-    }
+    struct found f = {.ref = LUA_NOREF};
+    if (!protected(s, find_compression, &f))
+        f = (struct found){.ref = LUA_NOREF};
+    luaL_unref(s->L, LUA_REGISTRYINDEX, s->comp_ref);
+    s->comp_ref = f.ref;
+    s->comp_box = f.box;
+    struct compression_view *cv = NULL;
+    if (f.c && compression_view_build(f.c, f.cfg, "comp", &cv) != NNCW_OK)
+        line_ring_addf(s->log, LINE_ERROR, "workbench: the compression view: %s",
+                       nncw_last_error());
+    if (cv)
+        cv->of_model = f.of_model;
+    protected(s, find_model, &f);
     pthread_mutex_lock(&s->mu);
     struct graph_view *old = s->view;
-    s->view = v;
+    struct compression_view *old_cv = s->cview;
+    s->view = f.view;
+    s->cview = cv;
     pthread_mutex_unlock(&s->mu);
     graph_view_release(old);
+    compression_view_release(old_cv);
 }
 
 /* moves what the REPL wrote to its error stream into the Console and the Log */
@@ -251,6 +344,8 @@ int session_new(struct session **out)
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
     train_history_init(&s->history);
+    compression_trace_init(&s->trace);
+    s->comp_ref = LUA_NOREF;
     snprintf(s->prompt, sizeof s->prompt, "> ");
     s->console = line_ring_new(CONSOLE_LINES);
     s->log = line_ring_new(LOG_LINES);
@@ -312,6 +407,8 @@ void session_free(struct session *s)
         fclose(s->err);
     free(s->err_buf);
     graph_view_release(s->view);
+    compression_view_release(s->cview);
+    compression_trace_fini(&s->trace);
     line_ring_free(s->console);
     line_ring_free(s->log);
     train_history_fini(&s->history);
@@ -416,6 +513,20 @@ struct graph_view *session_get_graph(struct session *s)
     graph_view_retain(v);
     pthread_mutex_unlock(&s->mu);
     return v;
+}
+
+struct compression_view *session_get_compression(struct session *s)
+{
+    pthread_mutex_lock(&s->mu);
+    struct compression_view *v = s->cview;
+    compression_view_retain(v);
+    pthread_mutex_unlock(&s->mu);
+    return v;
+}
+
+struct compression_trace *session_compression_trace(struct session *s)
+{
+    return &s->trace;
 }
 
 const char *session_prompt(struct session *s)

@@ -5,7 +5,8 @@
  * Console, journaled when it succeeds, and `:save FILE` writes the journal as a script that
  * `nncw run FILE` replays. What the panels show is kept behind locks for the UI thread: the
  * Console and Log lines, a view of the graph in the global `model` (rebuilt after each
- * action), and the current training run's metrics (fed by the training observer).
+ * action), a view of the compression in the global `comp` (likewise), and the current
+ * training run's metrics and compression series (fed by the training observer).
  *
  *     struct session *s;
  *     if (session_new(&s) != 0) return 1;                 // says why on stderr
@@ -21,6 +22,7 @@
 
 #include <stdbool.h>
 
+#include "compression_view.h"
 #include "graph_view.h"
 #include "line_ring.h"
 #include "train_history.h"
@@ -64,5 +66,10 @@ struct line_ring *session_log(struct session *s);
 struct train_history *session_history(struct session *s);
 /* the newest view of the global `model` (a new reference; NULL when it is not a Graph) */
 struct graph_view *session_get_graph(struct session *s);
+/* the newest view of the global `comp` (a new reference; NULL when it is not an open
+ * Compression) */
+struct compression_view *session_get_compression(struct session *s);
+/* the compression loss and level of the current run, point by point */
+struct compression_trace *session_compression_trace(struct session *s);
 /* the REPL's prompt for the next line: "> " or ">> " */
 const char *session_prompt(struct session *s);

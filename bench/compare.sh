@@ -2,6 +2,8 @@
 # Runs nncw-bench and the PyTorch baseline alternately on this machine, ROUNDS times each, and
 # prints per figure the median of each and the nncw/PyTorch ratio (for peak memory: lower is
 # better, so the ratio is PyTorch/nncw). Usage: bench/compare.sh [build-dir] [rounds] [--quick]
+# Each round also runs bench/torch_int8.py (torch.ao int8 ResNet-18); its images/s is paired
+# with nncw's resnet18_int8_infer_images_per_s.
 set -euo pipefail
 build=${1:-build}
 rounds=${2:-3}
@@ -13,6 +15,9 @@ trap 'rm -rf "$out"' EXIT
 for r in $(seq "$rounds"); do
     "$build/bench/nncw-bench" --threads 2 $quick >> "$out/nncw.txt"
     /usr/bin/python3 "$baseline" --threads 2 $quick >> "$out/torch.txt"
+    /usr/bin/python3 "$here/torch_int8.py" --threads 2 $quick |
+        sed -n 's/^torch_int8_resnet18_infer_images_per_s /resnet18_int8_infer_images_per_s /p' \
+            >> "$out/torch.txt"
 done
 python3 - "$out/nncw.txt" "$out/torch.txt" <<'PY'
 import statistics, sys

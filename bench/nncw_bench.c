@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "compression/compression.h"
+#include "compression/precision/hutchinson.h"
 #include "config/config.h"
 #include "core/alloc.h"
 #include "core/rng.h"
@@ -20,6 +21,7 @@
 #include "graph/exec.h"
 #include "int8/int8_exec.h"
 #include "ops/blas.h"
+#include "ops/conv_winograd.h"
 #include "train/train.h"
 #include "zoo/zoo.h"
 
@@ -168,10 +170,37 @@ static void infer_step(void *p)
         die("forward");
 }
 
-/* FLOPs of every conv node in one training step and the time they took (profile) */
-static void conv_totals(const struct model_state *m, int steps, double *flops, double *seconds)
+/* the 2-D geometry of a conv node as the executor ran it */
+static struct nncw_conv2d_geom conv_node_geom(const struct model_state *m, struct nncw_node *n)
 {
-    *flops = *seconds = 0;
+    const struct nncw_tensor *x = nncw_exec_get_value(m->ex, nncw_node_get_input(n, 0));
+    const struct nncw_tensor *y = nncw_exec_get_value(m->ex, nncw_node_get_output(n, 0));
+    const struct nncw_tensor *w = nncw_exec_get_value(m->ex, nncw_node_get_input(n, 1));
+    const int64_t *st, *pd, *dl;
+    bool has_st = nncw_node_get_attr_ints(n, "strides", &st) == 2;
+    bool has_pd = nncw_node_get_attr_ints(n, "pads", &pd) == 4;
+    bool has_dl = nncw_node_get_attr_ints(n, "dilations", &dl) == 2;
+    return (struct nncw_conv2d_geom){
+        .n = (int)x->shape[0], .c = (int)x->shape[1], .h = (int)x->shape[2],
+        .w = (int)x->shape[3], .m = (int)w->shape[0],
+        .group = (int)nncw_node_get_attr_int(n, "group", 1), .kh = (int)w->shape[2],
+        .kw = (int)w->shape[3], .sh = has_st ? (int)st[0] : 1, .sw = has_st ? (int)st[1] : 1,
+        .dh = has_dl ? (int)dl[0] : 1, .dw = has_dl ? (int)dl[1] : 1,
+        .pt = has_pd ? (int)pd[0] : 0, .pl = has_pd ? (int)pd[1] : 0, .oh = (int)y->shape[2],
+        .ow = (int)y->shape[3]};
+}
+
+/* FLOPs of the conv nodes in `steps` training steps, counted as the direct convolution does
+ * them, and the time they took (profile): over every conv node (all), and over those that run
+ * on the GEMM paths only (gemm: implicit GEMM or im2col + sgemm; the Winograd ones do 2.25x
+ * fewer multiply-adds than counted, so their "FLOP/s" is an effective rate, not the sgemm's) */
+struct conv_flops {
+    double all_flops, all_s, gemm_flops, gemm_s;
+};
+
+static struct conv_flops conv_totals(const struct model_state *m, int steps)
+{
+    struct conv_flops t = {0};
     for (int i = 0; i < nncw_graph_count_nodes(m->g); i++) {
         struct nncw_node *n = nncw_graph_get_node(m->g, i);
         if (nncw_node_get_op(n) != NNCW_OP_CONV)
@@ -181,11 +210,17 @@ static void conv_totals(const struct model_state *m, int steps, double *flops, d
         double f = 2.0 * (double)nncw_tensor_numel(y) * (double)(w->shape[1] * w->shape[2] * w->shape[3]);
         /* forward, weight gradient, and input gradient unless the input is the image */
         bool needs_dx = nncw_graph_get_value_kind(m->g, nncw_node_get_input(n, 0)) != NNCW_VALUE_INPUT;
-        *flops += f * (needs_dx ? 3 : 2) * steps;
         double fs, bs;
         nncw_exec_get_profile(m->ex, i, &fs, &bs);
-        *seconds += fs + bs;
+        t.all_flops += f * (needs_dx ? 3 : 2) * steps;
+        t.all_s += fs + bs;
+        struct nncw_conv2d_geom g = conv_node_geom(m, n);
+        if (!nncw_conv2d_winograd_applies(&g)) {
+            t.gemm_flops += f * (needs_dx ? 3 : 2) * steps;
+            t.gemm_s += fs + bs;
+        }
     }
+    return t;
 }
 
 /* ---- int8 inference: ResNet-18 quantized as NNCF does for CPU, run by the integer executor ----
@@ -304,6 +339,113 @@ static void bench_cnn_qat(int reps)
     model_teardown(&fp);
 }
 
+/* ---- mixed precision: HAWQ's Hutchinson traces ---- */
+struct hutchinson_state {
+    struct nncw_graph *g;
+    struct nncw_dataset *data;
+    int n;
+    int *params;
+    double *traces;
+};
+
+static void hutchinson_step(void *p)
+{
+    struct hutchinson_state *h = p;
+    struct nncw_hutchinson_options o = {.iter_number = 10, .seed = 1};
+    int iters;
+    if (nncw_hutchinson_traces_ce(h->g, h->data, 32, 32, h->n, h->params, &o, h->traces,
+                                  &iters) != NNCW_OK)
+        die("Hutchinson traces");
+}
+
+/* 10 Hutchinson iterations (one Hessian-vector product over every weight tensor each: one
+ * gradient pass, plus one at the unperturbed weights, see compression/precision/hutchinson.h)
+ * on a batch of 32, ResNet-18 at 32x32, as torch_baseline.py's double-backward version */
+static void bench_resnet18_hutchinson(int reps)
+{
+    struct hutchinson_state h = {0};
+    struct nncw_zoo_options zo = nncw_zoo_defaults("resnet18");
+    struct nncw_synthetic_opts so = {.count = 32, .channels = 3, .height = 32, .width = 32,
+                                     .num_classes = 10, .seed = 1, .sample_seed = 1};
+    if (nncw_zoo_build("resnet18", &zo, &h.g) != NNCW_OK ||
+        nncw_dataset_new_synthetic(&so, &h.data) != NNCW_OK)
+        die("resnet18");
+    h.params = malloc((size_t)nncw_graph_count_params(h.g) * sizeof *h.params);
+    for (int i = 0; i < nncw_graph_count_params(h.g); i++) {
+        int v = nncw_graph_get_param(h.g, i);
+        if (nncw_graph_is_trainable(h.g, v) && nncw_graph_get_value_tensor(h.g, v)->ndim > 1)
+            h.params[h.n++] = v;
+    }
+    h.traces = malloc((size_t)h.n * sizeof *h.traces);
+    emit("resnet18_hutchinson_s", median_s(hutchinson_step, &h, 1, reps), "s");
+    free(h.params);
+    free(h.traces);
+    nncw_dataset_free(h.data);
+    nncw_graph_free(h.g);
+}
+
+/* ---- filter pruning: the shrunk ResNet-20 against the masked one ---- */
+struct pruned_state {
+    struct nncw_exec *ex;
+};
+
+static void pruned_step(void *p)
+{
+    if (nncw_exec_forward(((struct pruned_state *)p)->ex) != NNCW_OK)
+        die("forward");
+}
+
+static double pruned_infer_s(struct nncw_graph *g, int reps)
+{
+    struct nncw_exec_options eo = {.batch = 32};
+    struct pruned_state st;
+    if (nncw_exec_new(g, &eo, &st.ex) != NNCW_OK)
+        die("resnet20 executor");
+    struct nncw_tensor *x = nncw_exec_get_input(st.ex, 0);
+    struct nncw_rng r;
+    nncw_rng_seed(&r, 2);
+    for (int64_t i = 0; i < nncw_tensor_numel(x); i++)
+        nncw_tensor_f32(x)[i] = nncw_rng_normal(&r);
+    double t = median_s(pruned_step, &st, 2, reps);
+    nncw_exec_free(st.ex);
+    return t;
+}
+
+/* ResNet-20 (3x32x32, batch 32) with 40 % of the filters pruned by geometric median (first and
+ * strided convs included, NNCF's rounding to multiples of 8): inference of the shrunk graph
+ * against the masked one, and the FLOPs the pruning removes */
+static void bench_resnet20_pruning(int reps, bool want_speedup, bool want_flops)
+{
+    static const char cfg_json[] =
+        "{\"input_info\": {\"sample_size\": [1, 3, 32, 32]}, \"compression\": "
+        "{\"algorithm\": \"filter_pruning\", \"pruning_init\": 0.4, \"params\": "
+        "{\"pruning_target\": 0.4, \"filter_importance\": \"geometric_median\", "
+        "\"prune_first_conv\": true, \"prune_downsample_convs\": true}}}";
+    struct nncw_zoo_options zo = nncw_zoo_defaults("resnet20");
+    struct nncw_graph *g, *small;
+    struct nncw_config *cfg;
+    struct nncw_compression *c;
+    if (nncw_zoo_build("resnet20", &zo, &g) != NNCW_OK ||
+        nncw_config_parse(cfg_json, "bench", &cfg) != NNCW_OK ||
+        nncw_compression_create(g, cfg, NULL, &c) != NNCW_OK ||
+        nncw_compression_prune_graph(c, &small, NULL) != NNCW_OK)
+        die("resnet20 filter pruning");
+    if (want_flops) {
+        struct nncw_pruning_cost k;
+        if (nncw_compression_get_pruning_cost(c, &k) != NNCW_OK)
+            die("pruning cost");
+        emit("resnet20_pruning_flops_reduction",
+             1.0 - (double)k.flops_pruned / (double)k.flops_full, "fraction");
+    }
+    if (want_speedup)
+        emit("resnet20_pruned_infer_speedup", pruned_infer_s(g, reps) / pruned_infer_s(small, reps),
+             "x");
+    nncw_graph_free(small);
+    nncw_compression_free(c);
+    nncw_config_free(cfg);
+    nncw_graph_free(g);
+}
+
 static bool want(const char *only, const char *name)
 {
     if (!only || !*only)
@@ -377,10 +519,14 @@ int main(int argc, char **argv)
             emit("resnet18_train_peak_rss_mb", (double)ru.ru_maxrss / 1024.0, "MB");
         }
         if (want(only, "conv_gemm_efficiency_pct")) {
-            double flops, secs;
-            conv_totals(&m, 2 + reps, &flops, &secs);
-            emit("conv_gflops", flops / secs / 1e9, "GFLOP/s");
-            emit("conv_gemm_efficiency_pct", 100.0 * flops / secs / 1e9 / peak, "%");
+            /* conv_gemm_efficiency_pct: the convolutions that run as GEMMs, against the peak of
+             * the sgemm they run on; conv_gflops and conv_effective_pct: all convolutions,
+             * Winograd's counted at the direct convolution's FLOPs (so they may pass 100 %) */
+            struct conv_flops ct = conv_totals(&m, 2 + reps);
+            emit("conv_gflops", ct.all_flops / ct.all_s / 1e9, "GFLOP/s");
+            emit("conv_effective_pct", 100.0 * ct.all_flops / ct.all_s / 1e9 / peak, "%");
+            emit("conv_gemm_gflops", ct.gemm_flops / ct.gemm_s / 1e9, "GFLOP/s");
+            emit("conv_gemm_efficiency_pct", 100.0 * ct.gemm_flops / ct.gemm_s / 1e9 / peak, "%");
         }
         model_teardown(&m);
     }
@@ -395,5 +541,12 @@ int main(int argc, char **argv)
     if (want(only, "resnet18_int8_infer_images_per_s") || want(only, "resnet18_int8_infer_speedup"))
         bench_resnet18_int8(reps, want(only, "resnet18_int8_infer_images_per_s"),
                             want(only, "resnet18_int8_infer_speedup"));
+    /* mixed precision: HAWQ's Hessian traces */
+    if (want(only, "resnet18_hutchinson_s"))
+        bench_resnet18_hutchinson(quick ? 3 : 5);
+    /* filter pruning: the shrunk model against the masked one */
+    if (want(only, "resnet20_pruned_infer_speedup") || want(only, "resnet20_pruning_flops_reduction"))
+        bench_resnet20_pruning(reps, want(only, "resnet20_pruned_infer_speedup"),
+                               want(only, "resnet20_pruning_flops_reduction"));
     return 0;
 }

@@ -3,6 +3,7 @@
 #include "app.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "panels/panels.h"
@@ -113,6 +114,168 @@ void ui_action_search(struct ui_app *a, const char *regex, int direction)
                        n == 1 ? " matches" : "s match", regex ? regex : "");
 }
 
+/* ---- compression ---- */
+
+/* a compression to edit, or false with a message */
+static bool need_compression(struct ui_app *a, const char *what)
+{
+    if (ui_app_compression(a))
+        return true;
+    ui_app_message(a, UI_STYLE_ERROR,
+                   "%s: `model` has no compression: F4 (or :compress FILE) applies a config",
+                   what);
+    return false;
+}
+
+void ui_action_compress(struct ui_app *a, const char *path)
+{
+    char q[1100], code[1400];
+    while (*path == ' ')
+        path++;
+    if (!*path) {
+        ui_app_message(a, UI_STYLE_ERROR,
+                       "compress: give a compression config (JSON), e.g. "
+                       "configs/quantization/cnn_fashion_int8.json");
+        return;
+    }
+    if (ui_app_compression(a)) { /* a second one would stack quantizers on the first */
+        ui_app_message(a, UI_STYLE_ERROR,
+                       "compress: `model` is compressed already (comp); open the model again "
+                       "(o) before another config");
+        return;
+    }
+    ui_lua_quote(path, q, sizeof q);
+    snprintf(code, sizeof code,
+             "comp_config = nncw.config.load(%s); "
+             "comp = nncw.compression.create(model, comp_config, {data = train_data, seed = 1}); "
+             "print(comp)",
+             q);
+    if (ui_app_run_lua(a, code, "compress"))
+        ui_app_focus(a, UI_PANEL_QUANTIZERS);
+}
+
+void ui_action_ignore(struct ui_app *a, const char *pattern, int entry, bool ignore)
+{
+    char q[600], code[800];
+    if (!need_compression(a, ignore ? "ignore" : "unignore"))
+        return;
+    if (!pattern || !*pattern) {
+        ui_app_message(a, UI_STYLE_ERROR, "%s: give a scope or a {re} pattern",
+                       ignore ? "ignore" : "unignore");
+        return;
+    }
+    ui_lua_quote(pattern, q, sizeof q);
+    if (entry > 1)
+        snprintf(code, sizeof code, "comp:%s(%s, %d)", ignore ? "ignore" : "unignore", q, entry);
+    else
+        snprintf(code, sizeof code, "comp:%s(%s)", ignore ? "ignore" : "unignore", q);
+    ui_app_run_lua(a, code, ignore ? "ignore a scope" : "unignore a scope");
+}
+
+void ui_action_set_quantizers(struct ui_app *a, const char *pattern,
+                              const struct nncw_quantizer_change *ch)
+{
+    char q[600], fields[128] = "", code[900];
+    if (!need_compression(a, "set"))
+        return;
+    size_t k = 0;
+    if (ch->bits > 0)
+        k += (size_t)snprintf(fields + k, sizeof fields - k, "bits = %d", ch->bits);
+    if (ch->mode >= 0)
+        k += (size_t)snprintf(fields + k, sizeof fields - k, "%smode = \"%s\"", k ? ", " : "",
+                              ch->mode ? "asymmetric" : "symmetric");
+    if (ch->per_channel >= 0)
+        snprintf(fields + k, sizeof fields - k, "%sper_channel = %s", k ? ", " : "",
+                 ch->per_channel ? "true" : "false");
+    if (!fields[0]) {
+        ui_app_message(a, UI_STYLE_ERROR, "set: nothing to change (bits=N, mode=..., "
+                                          "per_channel=0|1)");
+        return;
+    }
+    ui_lua_quote(pattern, q, sizeof q);
+    snprintf(code, sizeof code, "comp:set(%s, {%s})", q, fields);
+    ui_app_run_lua(a, code, "set quantizers");
+}
+
+void ui_action_exclude_group(struct ui_app *a, int group, bool exclude)
+{
+    char code[128];
+    if (!need_compression(a, "exclude"))
+        return;
+    snprintf(code, sizeof code, "comp:exclude_group(%d, %s)", group,
+             exclude ? "true" : "false");
+    ui_app_run_lua(a, code, "exclude a pruning group");
+}
+
+void ui_action_pruning_target(struct ui_app *a, const char *level)
+{
+    char *end, code[128];
+    double v = strtod(level, &end);
+    if (!need_compression(a, "target"))
+        return;
+    if (end == level || *end || !(v >= 0 && v < 1)) {
+        ui_app_message(a, UI_STYLE_ERROR, "target: give a pruning level from 0 to 1, got '%s'",
+                       level);
+        return;
+    }
+    snprintf(code, sizeof code, "comp:set_pruning_target(%.6g)", v);
+    ui_app_run_lua(a, code, "pruning target");
+}
+
+/* ":set PATTERN bits=4 mode=asymmetric per_channel=1" */
+static void set_command(struct ui_app *a, const char *arg)
+{
+    char pattern[512], item[64];
+    size_t n = strcspn(arg, " \t");
+    snprintf(pattern, sizeof pattern, "%.*s", (int)(n < sizeof pattern ? n : sizeof pattern - 1),
+             arg);
+    struct nncw_quantizer_change ch = {.bits = 0, .mode = -1, .per_channel = -1};
+    for (const char *p = arg + n; *(p += strspn(p, " \t"));) {
+        size_t len = strcspn(p, " \t");
+        snprintf(item, sizeof item, "%.*s", (int)(len < sizeof item ? len : sizeof item - 1), p);
+        p += len;
+        int v;
+        char word[32];
+        if (sscanf(item, "bits=%d", &v) == 1 && v >= 1 && v <= 8) {
+            ch.bits = v;
+        } else if (sscanf(item, "per_channel=%d", &v) == 1 && (v == 0 || v == 1)) {
+            ch.per_channel = v;
+        } else if (sscanf(item, "mode=%31s", word) == 1 &&
+                   (!strcmp(word, "symmetric") || !strcmp(word, "asymmetric"))) {
+            ch.mode = !strcmp(word, "asymmetric");
+        } else {
+            ui_app_message(a, UI_STYLE_ERROR,
+                           "set: '%s' is not bits=1..8, mode=symmetric|asymmetric or "
+                           "per_channel=0|1",
+                           item);
+            return;
+        }
+    }
+    if (!pattern[0]) {
+        ui_app_message(a, UI_STYLE_ERROR, "set: give a quantizer id or a {re} pattern");
+        return;
+    }
+    ui_action_set_quantizers(a, pattern, &ch);
+}
+
+/* ":level 0.5" (the sparsity level) and ":rate 0.4" (NNCF's compression rate: filter
+ * pruning's level, held there) */
+static void level_command(struct ui_app *a, const char *cmd, const char *arg)
+{
+    char *end;
+    double level = strtod(arg, &end);
+    if (!need_compression(a, cmd))
+        return;
+    if (end == arg || *end || !(level >= 0 && level < 1)) {
+        ui_app_message(a, UI_STYLE_ERROR, "%s: give a level from 0 to 1, got '%s'", cmd, arg);
+        return;
+    }
+    char code[128];
+    snprintf(code, sizeof code, "comp:%s(%.6g)",
+             !strcmp(cmd, "rate") ? "set_compression_rate" : "set_sparsity_level", level);
+    ui_app_run_lua(a, code, cmd);
+}
+
 /* the word at the start of line and where its argument begins */
 static const char *word(const char *line, char *w, size_t size)
 {
@@ -143,6 +306,19 @@ void ui_action_command(struct ui_app *a, const char *line)
         a->overlay = UI_OVERLAY_HELP;
     } else if (!strcmp(cmd, "search")) {
         ui_action_search(a, arg, 0);
+    } else if (!strcmp(cmd, "compress")) {
+        ui_action_compress(a, arg);
+    } else if (!strcmp(cmd, "ignore") || !strcmp(cmd, "unignore")) {
+        ui_action_ignore(a, arg, 1, !strcmp(cmd, "ignore"));
+    } else if (!strcmp(cmd, "set")) {
+        set_command(a, arg);
+    } else if (!strcmp(cmd, "target")) {
+        ui_action_pruning_target(a, arg);
+    } else if (!strcmp(cmd, "level") || !strcmp(cmd, "rate")) {
+        level_command(a, cmd, arg);
+    } else if (!strcmp(cmd, "stats")) {
+        if (need_compression(a, "stats") && ui_app_run_lua(a, "print(comp:statistics())", "stats"))
+            ui_app_focus(a, UI_PANEL_CONSOLE);
     } else if (!strcmp(cmd, "lua")) {
         ui_app_run_lua(a, arg, "lua");
     } else { /* the REPL's own commands: :help NAME, :journal, :load FILE */

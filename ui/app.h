@@ -21,6 +21,9 @@ enum ui_panel_id {
     UI_PANEL_TRAINING,
     UI_PANEL_CONSOLE,
     UI_PANEL_LOG,
+    UI_PANEL_QUANTIZERS, /* the compression panels share the Inspector's place */
+    UI_PANEL_SCOPES,
+    UI_PANEL_PRUNING,
     UI_PANEL_COUNT
 };
 
@@ -61,6 +64,17 @@ struct ui_app {
     struct session_status status;
     struct train_snapshot train;
     unsigned seen_errors;
+    int lower_left; /* which panel the Inspector's place shows on a wide screen */
+
+    struct compression_view *cview; /* the newest view of `comp` (a reference), or NULL */
+    unsigned cview_serial;          /* counts changes */
+    struct compression_series comp_series; /* the run's compression loss and level */
+    /* the Scopes panel's pattern and the view's nodes it matches (the Graph highlights them) */
+    char scope_pattern[256];
+    bool *scope_hit; /* per node of `view`, NULL: no pattern */
+    int scope_hits;  /* nodes matched, -1: a bad pattern (scope_error says why) */
+    char scope_error[200];
+    unsigned scope_serial; /* the view_serial scope_hit was made for */
 
     char message[320];
     attr_t message_attr;
@@ -81,6 +95,10 @@ void ui_app_focus(struct ui_app *a, enum ui_panel_id id);
 void ui_app_prompt(struct ui_app *a, enum ui_prompt_kind kind, const char *text);
 /* milliseconds on the monotonic clock */
 long ui_app_now_ms(void);
+/* sets the Scopes panel's pattern and matches it against the view's nodes ("" clears) */
+void ui_app_set_scope_pattern(struct ui_app *a, const char *pattern);
+/* the compression of `comp` when it compresses `model` (what the panels edit), or NULL */
+const struct compression_view *ui_app_compression(const struct ui_app *a);
 
 /* the actions (actions.c) */
 void ui_action_open(struct ui_app *a, const char *what);
@@ -88,5 +106,15 @@ void ui_action_save(struct ui_app *a, const char *path);
 void ui_action_cancel(struct ui_app *a);
 void ui_action_command(struct ui_app *a, const char *line);
 void ui_action_search(struct ui_app *a, const char *regex, int direction);
+/* compression: the config file applied to `model` as `comp` (data: `train_data`) */
+void ui_action_compress(struct ui_app *a, const char *path);
+/* comp:ignore / comp:unignore of a scope pattern in config entry (1-based) */
+void ui_action_ignore(struct ui_app *a, const char *pattern, int entry, bool ignore);
+/* comp:set(pattern, change) with the fields of ch that are set */
+void ui_action_set_quantizers(struct ui_app *a, const char *pattern,
+                              const struct nncw_quantizer_change *ch);
+/* filter pruning: a group excluded (or included again), the target level */
+void ui_action_exclude_group(struct ui_app *a, int group, bool exclude);
+void ui_action_pruning_target(struct ui_app *a, const char *level);
 /* a Lua string literal of s into buf ("..." with escapes) */
 void ui_lua_quote(const char *s, char *buf, size_t size);

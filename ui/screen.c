@@ -13,6 +13,7 @@
 #include "fmt.h"
 #include "help.h"
 #include "panels/panels.h"
+#include "scope_match.h"
 #include "term.h"
 #include "train_form.h"
 
@@ -85,6 +86,35 @@ void ui_app_prompt(struct ui_app *a, enum ui_prompt_kind kind, const char *text)
     ui_line_editor_set(&a->prompt, text);
 }
 
+static bool in_lower_left(int panel)
+{
+    return panel == UI_PANEL_INSPECTOR || panel == UI_PANEL_QUANTIZERS ||
+           panel == UI_PANEL_SCOPES || panel == UI_PANEL_PRUNING;
+}
+
+const struct compression_view *ui_app_compression(const struct ui_app *a)
+{
+    return a->cview && a->cview->of_model ? a->cview : NULL;
+}
+
+void ui_app_set_scope_pattern(struct ui_app *a, const char *pattern)
+{
+    snprintf(a->scope_pattern, sizeof a->scope_pattern, "%s", pattern ? pattern : "");
+    free(a->scope_hit);
+    a->scope_hit = NULL;
+    a->scope_hits = 0;
+    a->scope_error[0] = '\0';
+    a->scope_serial = a->view_serial;
+    a->dirty = true;
+    if (!a->scope_pattern[0] || !a->view)
+        return;
+    a->scope_hit = calloc((size_t)a->view->n_nodes + 1, sizeof *a->scope_hit);
+    if (!a->scope_hit)
+        return;
+    a->scope_hits = ui_scope_hits(a->view, a->scope_pattern, a->scope_hit, a->scope_error,
+                                  sizeof a->scope_error);
+}
+
 /* ---- layout ---- */
 
 static bool wide(void)
@@ -113,8 +143,10 @@ static void layout(struct ui_app *a)
     }
     int left = COLS * 58 / 100, right = COLS - left;
     int graph = rows * 45 / 100;
+    if (in_lower_left(a->focus))
+        a->lower_left = a->focus;
     place(a->panels[UI_PANEL_GRAPH], graph, left, top, 0);
-    place(a->panels[UI_PANEL_INSPECTOR], rows - graph, left, top + graph, 0);
+    place(a->panels[a->lower_left], rows - graph, left, top + graph, 0);
     int training = rows * 45 / 100, log = rows * 20 / 100 > 5 ? rows * 20 / 100 : 5;
     place(a->panels[UI_PANEL_TRAINING], training, right, top, left);
     place(a->panels[UI_PANEL_CONSOLE], rows - training - log, right, top + training, left);
@@ -148,12 +180,25 @@ static void draw_title(struct ui_app *a)
         ui_put_right(stdscr, 0, COLS, COLS - used, right, bar | A_BOLD);
 }
 
+/* a tab's label: " 6 Quantizers ", or only " 6 " for a compression panel that is not focused
+ * when all the names would not fit */
+static void tab_label(const struct ui_app *a, int i, char *buf, size_t size)
+{
+    int full = 0;
+    for (int k = 0; k < UI_PANEL_COUNT; k++)
+        full += (int)strlen(a->panels[k]->cls->name) + 5;
+    if (full > COLS && i >= UI_PANEL_QUANTIZERS && i != a->focus)
+        snprintf(buf, size, " %d ", i + 1);
+    else
+        snprintf(buf, size, " %d %s ", i + 1, a->panels[i]->cls->name);
+}
+
 static void draw_tabs(struct ui_app *a)
 {
     int x = 0;
     for (int i = 0; i < UI_PANEL_COUNT && x < COLS; i++) {
         char label[32];
-        snprintf(label, sizeof label, " %d %s ", i + 1, a->panels[i]->cls->name);
+        tab_label(a, i, label, sizeof label);
         x += ui_put(stdscr, 1, x, COLS - x, label,
                     i == a->focus ? ui_style(UI_STYLE_SELECTED) : ui_style(UI_STYLE_DIM));
         x += ui_put(stdscr, 1, x, COLS - x, " ", A_NORMAL);
@@ -275,6 +320,18 @@ static bool poll_session(struct ui_app *a)
         graph_view_release(v);
     }
     changed |= train_history_copy(session_history(a->session), &a->train);
+    struct compression_view *cv = session_get_compression(a->session);
+    if (cv != a->cview) {
+        compression_view_release(a->cview);
+        a->cview = cv;
+        a->cview_serial++;
+        changed = true;
+    } else {
+        compression_view_release(cv);
+    }
+    changed |= compression_trace_copy(session_compression_trace(a->session), &a->comp_series);
+    if (a->scope_pattern[0] && a->scope_serial != a->view_serial) /* a new graph: match again */
+        ui_app_set_scope_pattern(a, a->scope_pattern);
     for (int i = 0; i < UI_PANEL_COUNT; i++)
         changed |= a->panels[i]->cls->update(a->panels[i]);
     if (a->message[0] && ui_app_now_ms() >= a->message_until) {
@@ -337,6 +394,9 @@ static void run_action(struct ui_app *a, enum ui_action action)
     case UI_ACTION_REDRAW:
         clearok(curscr, TRUE);
         break;
+    case UI_ACTION_COMPRESS:
+        ui_app_prompt(a, UI_PROMPT_COMMAND, "compress configs/quantization/");
+        break;
     default:
         if (action >= UI_ACTION_PANEL_1 && action < UI_ACTION_PANEL_1 + UI_PANEL_COUNT)
             a->focus = (int)(action - UI_ACTION_PANEL_1);
@@ -376,7 +436,7 @@ static void form_key(struct ui_app *a, int key)
     switch (ui_form_key(a->form, key)) {
     case UI_FORM_SUBMIT: {
         char code[1024];
-        ui_train_form_lua(a->form, code, sizeof code);
+        ui_train_form_lua(a->form, ui_app_compression(a) ? "comp" : NULL, code, sizeof code);
         if (ui_app_run_lua(a, code, "train")) {
             a->overlay = UI_OVERLAY_NONE;
             ui_app_message(a, UI_STYLE_NORMAL, "training started (x, F8 or Ctrl-C cancels)");
@@ -441,7 +501,9 @@ static void mouse_key(struct ui_app *a)
     if (!wide() && ev.y == 1) { /* the tab row */
         int x = 0;
         for (int i = 0; i < UI_PANEL_COUNT; i++) {
-            x += (int)strlen(a->panels[i]->cls->name) + 5;
+            char label[32];
+            tab_label(a, i, label, sizeof label);
+            x += (int)strlen(label) + 1;
             if (ev.x < x) {
                 a->focus = i;
                 a->relayout = true;
@@ -489,8 +551,9 @@ static void handle_key(struct ui_app *a, int key)
 static int create_panels(struct ui_app *a)
 {
     struct ui_panel *(*const make[UI_PANEL_COUNT])(struct ui_app *) = {
-        ui_graph_panel_new,   ui_inspector_panel_new, ui_training_panel_new,
-        ui_console_panel_new, ui_log_panel_new,
+        ui_graph_panel_new,      ui_inspector_panel_new, ui_training_panel_new,
+        ui_console_panel_new,    ui_log_panel_new,       ui_quantizers_panel_new,
+        ui_scopes_panel_new,     ui_pruning_panel_new,
     };
     for (int i = 0; i < UI_PANEL_COUNT; i++)
         if (!(a->panels[i] = make[i](a)))
@@ -517,6 +580,9 @@ static void destroy(struct ui_app *a)
     ui_train_form_free(a->form);
     ui_line_editor_fini(&a->prompt);
     graph_view_release(a->view);
+    compression_view_release(a->cview);
+    compression_series_fini(&a->comp_series);
+    free(a->scope_hit);
     train_snapshot_fini(&a->train);
 }
 
@@ -573,6 +639,7 @@ int ui_run(struct session *s, int tty_fd)
     a.session = s;
     a.selected = -1;
     a.relayout = true;
+    a.lower_left = UI_PANEL_INSPECTOR;
     ui_line_editor_init(&a.prompt, 0);
     int rc = 0;
     if (create_panels(&a) != 0) {

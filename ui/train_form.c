@@ -53,7 +53,7 @@ static void data_expr(const char *name, long long n, char *buf, size_t size)
         snprintf(buf, size, "%s", name);
 }
 
-void ui_train_form_lua(const struct ui_form *f, char *buf, size_t size)
+void ui_train_form_lua(const struct ui_form *f, const char *compression, char *buf, size_t size)
 {
     const struct ui_field *d = f->fields;
     long long train = (long long)d[F_TRAIN].value, test = (long long)d[F_TEST].value;
@@ -63,11 +63,14 @@ void ui_train_form_lua(const struct ui_form *f, char *buf, size_t size)
     char tr[96], te[96];
     data_expr("train_data", train, tr, sizeof tr);
     data_expr("test_data", test, te, sizeof te);
+    char comp[96] = "";
+    if (compression)
+        snprintf(comp, sizeof comp, ", compression = %s", compression);
     snprintf(buf, size,
              "run = nncw.train(model, %s, {test = %s, epochs = %lld, batch = %lld, seed = %lld, "
-             "log_every = %lld, optimizer = {type = \"%s\", lr = %.9g}}); "
+             "log_every = %lld, optimizer = {type = \"%s\", lr = %.9g}%s}); "
              "print((\"final: train loss %%.6f acc %%.4f, test loss %%.6f acc %%.4f\"):format("
              "run.train_loss, run.train_acc, run.test_loss, run.test_acc))",
              tr, te, (long long)d[F_EPOCHS].value, batch, (long long)d[F_SEED].value, every,
-             optimizers[d[F_OPTIM].choice], d[F_LR].value);
+             optimizers[d[F_OPTIM].choice], d[F_LR].value, comp);
 }

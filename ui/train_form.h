@@ -15,5 +15,6 @@
 /* a form with the defaults (1 epoch, lr 0.02, batch 64, 2000/1000 samples, seed 1, sgd) */
 struct ui_form *ui_train_form_new(void);
 void ui_train_form_free(struct ui_form *f);
-/* the Lua of a checked form (ui_form_check passed) */
-void ui_train_form_lua(const struct ui_form *f, char *buf, size_t size);
+/* the Lua of a checked form (ui_form_check passed); compression: the Lua name of a
+ * Compression of `model` the run trains (QAT, sparsity, pruning schedules), or NULL */
+void ui_train_form_lua(const struct ui_form *f, const char *compression, char *buf, size_t size);

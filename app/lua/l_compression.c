@@ -2,6 +2,10 @@
  * quantizers placed, initialised, listed, edited, exported). The model, the config and the
  * initialisation data set are kept alive as the userdata's user values. */
 #include "lnncw.h"
+#include "l_precision.h"
+#include "l_pruning.h"
+#include "l_autoq.h"
+#include "l_compression_state.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -45,7 +49,7 @@ struct nncw_compression *app_lua_check_compression(lua_State *L, int idx, const 
 static int l_create(lua_State *L)
 {
     static const char FN[] = "nncw.compression.create";
-    static const char *const known[] = {"data", "batch", "seed", NULL};
+    static const char *const known[] = {"data", "batch", "seed", "progress", NULL};
     struct app_lua_graph *g = app_lua_check_graph(L, 1, FN, "model");
     struct nncw_config *cfg = app_lua_check_config(L, 2, FN, "config");
     app_lua_check_options(L, 3, FN, known);
@@ -59,6 +63,8 @@ static int l_create(lua_State *L)
     }
     if (g->busy)
         return luaL_error(L, "%s: argument 'model' is being trained", FN);
+    struct app_lua_progress progress; /* mixed precision: HAWQ's iterations */
+    app_lua_precision_progress_setup(L, 3, FN, &progress, &init);
     struct compression_box *b = lua_newuserdatauv(L, sizeof *b, UV_COUNT);
     b->c = NULL;
     b->model = g;
@@ -73,6 +79,8 @@ static int l_create(lua_State *L)
     }
     app_lua_graph_touch(g);
     enum nncw_status s = nncw_compression_create(g->g, cfg, &init, &b->c);
+    if (s != NNCW_OK && progress.failed)
+        return luaL_error(L, "%s: progress callback: %s", FN, progress.error);
     return s == NNCW_OK ? 1 : app_lua_fail(L, FN, s);
 }
 
@@ -323,6 +331,16 @@ int luaopen_nncw_compression(lua_State *L)
 {
     luaL_newlib(L, functions);
     app_lua_new_class(L, APP_LUA_COMPRESSION, methods, meta, NULL);
+    /* mixed precision (l_precision.c) */
+    luaL_getmetatable(L, APP_LUA_COMPRESSION);
+    lua_getfield(L, -1, "__methods");
+    luaL_setfuncs(L, app_lua_precision_methods, 0);
+    luaL_setfuncs(L, app_lua_pruning_methods, 0); /* filter pruning (l_pruning.c) */
+    luaL_setfuncs(L, app_lua_autoq_methods, 0);   /* AutoQ (l_autoq.c) */
+    /* scheduler API and state (l_compression_state.c); replaces epoch_step, compression_rate */
+    luaL_setfuncs(L, app_lua_compression_state_methods, 0);
+    lua_pop(L, 2);
     lua_setfield(L, -2, "Compression");
+    app_lua_autoq_register(L);
     return 1;
 }

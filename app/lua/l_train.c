@@ -77,6 +77,7 @@ static void read_train_options(lua_State *L, int idx, struct nncw_train_options 
     static const char *const known[] = {"test",  "epochs",    "batch",     "optimizer",  "schedule",
                                         "seed",  "log_every", "max_steps", "eval_batch", "crop",
                                         "hflip", "callback",  "config",    "compression",
+                                        "accuracy_aware", "uncompressed", /* l_accuracy_aware.c */
                                         NULL};
     app_lua_check_options(L, idx, FN_TRAIN, known);
     if (!lua_istable(L, idx))
@@ -268,6 +269,11 @@ static int l_train(lua_State *L)
     struct nncw_compression *comp = NULL;
     if (lua_istable(L, 3) && lua_getfield(L, 3, "compression") != LUA_TNIL)
         comp = app_lua_check_compression(L, -1, FN_TRAIN, "compression");
+    if (lua_istable(L, 3) && lua_getfield(L, 3, "accuracy_aware") != LUA_TNIL) /* its own loop */
+        return app_lua_train_accuracy_aware(
+            L, &(struct app_lua_aat_call){.options = 3, .callback = r.callback, .g = g,
+                                          .train_set = train, .test = test, .compression = comp,
+                                          .train = &o});
     enum nncw_status s = nncw_trainer_new(g->g, train->ds, test ? test->ds : NULL, &o, &t);
     if (s == NNCW_OK && comp) { /* QAT: the scheduler, the loss and the lr multipliers */
         struct nncw_train_hooks h = nncw_compression_train_hooks(comp);

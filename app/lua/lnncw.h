@@ -152,6 +152,18 @@ struct nncw_compression;
 struct nncw_compression *app_lua_check_compression(lua_State *L, int idx, const char *fn,
                                                    const char *arg);
 
+/* ---- nncw.train's accuracy-aware mode (l_accuracy_aware.c) ---- */
+struct app_lua_aat_call {
+    int options;  /* stack index of nncw.train's options table */
+    int callback; /* stack index of the callback, 0: none */
+    struct app_lua_graph *g;
+    struct app_lua_dataset *train_set, *test; /* test NULL: missing */
+    struct nncw_compression *compression;    /* NULL: missing */
+    const struct nncw_train_options *train;
+};
+/* runs engine/train/accuracy_aware and pushes the result table; raises on failure */
+int app_lua_train_accuracy_aware(lua_State *L, const struct app_lua_aat_call *call);
+
 /* ---- Ctrl-C and replays (host.c) ---- */
 /* SIGINT sets a flag (and a Lua hook that stops pure-Lua loops); long C work polls it */
 void app_lua_catch_sigint(lua_State *L);

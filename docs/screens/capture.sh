@@ -88,3 +88,30 @@ keys z 1
 $T resize-window -t docs -x 80 -y 24
 sleep 0.5
 save narrow-80x24
+# compression: the CNN quantized for VPU (4-bit weights allowed), one quantizer edited, sorted
+# by bits; the Scopes panel with a pattern typed
+$T resize-window -t docs -x 120 -y 36
+cat > "$TMP/q.json" <<'JSON'
+{"input_info": {"sample_size": [1, 1, 28, 28]}, "target_device": "VPU",
+ "compression": {"algorithm": "quantization", "initializer": {"range": {"num_init_samples": 256}}}}
+JSON
+keys o
+line cnn
+wait_for "Graph  model: 10 nodes"
+idle
+keys F4 C-u
+line "compress q.json"
+wait_for "Quantizers  8"
+idle
+keys Home Down Down Enter 4 Enter
+wait_for "CNN/fc1\|WEIGHT +W +4 sym"
+keys '>' '>'
+wait_for "by bits"
+sleep 0.3
+save quantizers
+keys 7
+$T send-keys -t docs -l '{re}conv'
+wait_for "» conv2"
+sleep 0.3
+save scopes
+keys Escape

@@ -4,6 +4,9 @@
 #include "compression/compression.h"
 #include "graph/exec.h"
 
+struct nncw_hawq_state;
+struct nncw_quantizer_setup;
+
 /* interactive quantizer edits, applied in order after the setup is built */
 struct nncw_quantizer_edit {
     char *pattern;
@@ -15,6 +18,8 @@ struct nncw_compression_edits {
     const struct nncw_quantizer_edit *quantizers;
     /* the float model before any algorithm changed it (knowledge distillation's teacher) */
     const struct nncw_graph *original;
+    /* mixed precision: HAWQ's measured traces, pins and picked point, kept across rebuilds */
+    struct nncw_hawq_state *hawq;
 };
 
 /* An algorithm's builder: reads cfg->compression[entry], transforms g and fills *out (name,
@@ -51,6 +56,17 @@ enum nncw_status nncw_knowledge_distillation_build(struct nncw_graph *g,
                                                    const struct nncw_compression_edits *edits,
                                                    struct nncw_compression_algo *out,
                                                    int64_t *bn_samples);
+/* filter pruning (compression/pruning) */
+enum nncw_status nncw_filter_pruning_build(struct nncw_graph *g, const struct nncw_config *cfg,
+                                           int entry, const struct nncw_compression_init *init,
+                                           const struct nncw_compression_edits *edits,
+                                           struct nncw_compression_algo *out,
+                                           int64_t *bn_samples);
+/* binarization (compression/binarization) */
+enum nncw_status nncw_binarization_build(struct nncw_graph *g, const struct nncw_config *cfg,
+                                         int entry, const struct nncw_compression_init *init,
+                                         const struct nncw_compression_edits *edits,
+                                         struct nncw_compression_algo *out, int64_t *bn_samples);
 /* the quantization controller's quantizers (self of its algo) */
 int nncw_quantization_count(const void *self);
 enum nncw_status nncw_quantization_info(const void *self, int i, struct nncw_quantizer_info *out);
@@ -65,3 +81,13 @@ enum nncw_status nncw_forward_samples(struct nncw_graph *g, const struct nncw_da
                                       int64_t samples, int batch_size, uint64_t seed,
                                       const struct nncw_exec_options *opt, nncw_batch_fn before,
                                       nncw_exec_observer_fn observer, void *user);
+
+/* ---- mixed precision (compression/precision) ---- */
+/* the HAWQ state the compression keeps for its rebuilds (never NULL after create) */
+struct nncw_hawq_state *nncw_compression_get_hawq_state(const struct nncw_compression *c);
+/* rebuilds with the current config, edits and HAWQ state; on failure the model is as before */
+enum nncw_status nncw_compression_rebuild(struct nncw_compression *c);
+/* the model being compressed */
+const struct nncw_graph *nncw_compression_get_graph(const struct nncw_compression *c);
+/* the quantization controller's setup and graph (self of its algo) */
+const struct nncw_quantizer_setup *nncw_quantization_get_setup(const void *self);

@@ -106,10 +106,12 @@ static enum nncw_status parse_entry(struct nncw_cfg_ctx *c, const cJSON *entry, 
             s = nncw_cfg_warn(c, "duplicate key '%s' (the first one is used)", kp);
         else if (strcmp(k->string, "algorithm") == 0)
             continue;
-        else if (strcmp(k->string, "params") == 0)
+        else if (strcmp(k->string, "params") == 0) {
+            a->has_params = true;
             s = !nncw_cfg_is_object(k) ? nncw_cfg_fail_type(c, kp, k, "an object")
                 : cJSON_IsArray(k)     ? NNCW_OK /* [], an empty Lua table: "{}" below */
                                        : to_json(k, &a->params_json);
+        }
         else if (strcmp(k->string, "ignored_scopes") == 0)
             s = parse_scopes(c, k, kp, &a->ignored_scopes, &a->n_ignored);
         else if (strcmp(k->string, "target_scopes") == 0)
@@ -140,11 +142,12 @@ enum nncw_status nncw_cfg_parse_compression(struct nncw_cfg_ctx *c, const struct
         return NNCW_FAIL(NNCW_ERR_NOMEM, "config: out of memory");
     const cJSON *e = single ? item : item->child;
     for (int i = 0; i < n; i++, e = e->next) {
-        char ep[64];
+        char ep[32];
         if (single)
             snprintf(ep, sizeof ep, "compression");
         else
             nncw_cfg_path_index(ep, sizeof ep, "compression", i);
+        snprintf(cfg->compression[i].path, sizeof cfg->compression[i].path, "%s", ep);
         cfg->n_compression = i + 1; /* so that a failure frees what this entry holds */
         NNCW_TRY(parse_entry(c, e, ep, &cfg->compression[i]));
     }

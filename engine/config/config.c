@@ -312,7 +312,6 @@ static const char *const ignored_keys[] = {
     "gpu_id",
     "cpu_only",
     "export_to_ir_via_onnx",
-    "accuracy_aware_training",
     NULL,
 };
 
@@ -334,6 +333,8 @@ static enum nncw_status parse_root(struct nncw_cfg_ctx *c, const cJSON *root)
             c->cfg->has |= NNCW_CFG_TARGET_DEVICE;
         } else if (strcmp(k->string, "compression") == 0) {
             NNCW_TRY(nncw_cfg_parse_compression(c, k));
+        } else if (strcmp(k->string, "accuracy_aware_training") == 0) {
+            NNCW_TRY(nncw_cfg_parse_accuracy_aware(c, k));
         } else if (in_list(k->string, ignored_keys)) {
             nncw_log(NNCW_LOG_DEBUG, "config '%s': '%s' is not used by nncw", c->cfg->source,
                      k->string);

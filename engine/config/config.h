@@ -61,6 +61,7 @@ enum nncw_config_key {
     NNCW_CFG_OPTIMIZER = 1u << 7,
     NNCW_CFG_TARGET_DEVICE = 1u << 8,
     NNCW_CFG_INPUT_INFO = 1u << 9,
+    NNCW_CFG_ACCURACY_AWARE = 1u << 10, /* accuracy_aware_training (see nncw_aat_config) */
 };
 
 enum nncw_optimizer_key {
@@ -87,10 +88,12 @@ struct nncw_input_info {
 
 struct nncw_compression_config {
     char *algorithm; /* one of NNCF's names: "quantization", "magnitude_sparsity", ... */
+    char path[32];   /* the entry's JSON path for messages: "compression" or "compression[1]" */
     int n_ignored, n_target;
     char **ignored_scopes; /* exact scopes or "{re}..." patterns */
     char **target_scopes;
     char *params_json;   /* the "params" object as compact JSON, "{}" if absent */
+    bool has_params;     /* "params" was given (NNCF: its presence switches staged schedulers on) */
     char *settings_json; /* the entry's other keys as one compact JSON object ("{}": none) */
 };
 
@@ -103,6 +106,27 @@ struct nncw_optimizer_config {
     int n_steps;
     int steps[NNCW_CONFIG_MAX_STEPS]; /* multistep milestones (epochs) */
     int step_size, t_max, warmup_epochs;
+};
+
+/* accuracy_aware_training (NNCF 2.1+ root key {mode, params}); train/accuracy_aware.h runs it.
+ * Exactly one of the two degradations is given; the other is NaN. */
+enum nncw_aat_mode {
+    NNCW_AAT_EARLY_EXIT,
+    NNCW_AAT_ADAPTIVE_COMPRESSION_LEVEL,
+    NNCW_AAT_MODE_COUNT
+};
+
+struct nncw_aat_config {
+    enum nncw_aat_mode mode;
+    float maximal_relative_accuracy_degradation; /* percent of the uncompressed metric */
+    float maximal_absolute_accuracy_degradation; /* metric units */
+    int maximal_total_epochs;                    /* 10000 */
+    int initial_training_phase_epochs;           /* 5 (adaptive only) */
+    int patience_epochs;                         /* 3 (adaptive only) */
+    float initial_compression_rate_step;         /* 0.1 (adaptive only) */
+    float compression_rate_step_reduction_factor; /* 0.5 (adaptive only) */
+    float lr_reduction_factor;                   /* 0.5 (adaptive only) */
+    float minimal_compression_rate_step;         /* 0.025 (adaptive only) */
 };
 
 struct nncw_config {
@@ -120,6 +144,7 @@ struct nncw_config {
     struct nncw_optimizer_config optimizer;
     int n_warnings;
     char **warnings; /* "unknown key 'optimiser'" messages with their paths */
+    struct nncw_aat_config accuracy_aware; /* when has & NNCW_CFG_ACCURACY_AWARE */
 };
 
 /* reads and parses a JSON file. NNCW_ERR_IO naming the path, NNCW_ERR_PARSE naming the line
@@ -141,5 +166,9 @@ enum nncw_status nncw_config_add_ignored_scope(struct nncw_config *cfg, int entr
                                                const char *pattern);
 enum nncw_status nncw_config_remove_ignored_scope(struct nncw_config *cfg, int entry,
                                                   const char *pattern);
+/* NNCF's defaults of accuracy_aware_training's params for a mode (no degradation set: NaN) */
+struct nncw_aat_config nncw_aat_config_defaults(enum nncw_aat_mode mode);
+/* "early_exit", "adaptive_compression_level" */
+const char *nncw_aat_mode_name(enum nncw_aat_mode mode);
 /* NNCF's algorithm names, NULL-terminated */
 const char *const *nncw_config_algorithm_names(void);

@@ -54,3 +54,5 @@ enum nncw_status nncw_cfg_parse_optimizer(struct nncw_cfg_ctx *c, const struct c
 enum nncw_status nncw_cfg_parse_training_key(struct nncw_cfg_ctx *c, const struct cJSON *item,
                                              bool *handled);
 void nncw_cfg_free_compression(struct nncw_config *cfg);
+/* accuracy_aware_training (accuracy_aware_config.c) */
+enum nncw_status nncw_cfg_parse_accuracy_aware(struct nncw_cfg_ctx *c, const struct cJSON *item);

@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/rng.h"
 #include "core/status.h"
 #include "graph/graph.h"
 #include "tensor/tensor.h"
@@ -70,6 +71,11 @@ typedef enum nncw_status (*nncw_exec_observer_fn)(void *user, struct nncw_exec *
                                                   int node_index);
 /* NULL fn removes the observer */
 void nncw_exec_set_observer(struct nncw_exec *ex, nncw_exec_observer_fn fn, void *user);
+
+/* the random stream of dropout and other random ops (seeded from the options' seed), read and
+ * replaced so that a resumed run draws the numbers the interrupted one would have (exec_rng.c) */
+struct nncw_rng nncw_exec_get_rng(const struct nncw_exec *ex);
+void nncw_exec_set_rng(struct nncw_exec *ex, const struct nncw_rng *rng);
 
 /* runs every node; fails with the failing node's message */
 enum nncw_status nncw_exec_forward(struct nncw_exec *ex);

@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "onnx/onnx_internal.h"
+#include "ops/binarize.h"
 #include "ops/fake_quantize.h"
 
 #define NOMEM() NNCW_FAIL(NNCW_ERR_NOMEM, "onnx export: out of memory")
@@ -38,9 +39,16 @@ static bool is_trainable_quantizer(enum nncw_op op)
     return op == NNCW_OP_QUANTIZE_SYMMETRIC || op == NNCW_OP_QUANTIZE_ASYMMETRIC;
 }
 
+/* binarization's ops: written as 2-level FakeQuantize (see write_binarizer) */
+static bool is_binarizer(enum nncw_op op)
+{
+    return op == NNCW_OP_XNOR_BINARIZE || op == NNCW_OP_DOREFA_BINARIZE ||
+           op == NNCW_OP_ACTIVATION_BINARIZE;
+}
+
 bool nncw_onnx_is_quant_op(enum nncw_op op)
 {
-    return is_trainable_quantizer(op) || op == NNCW_OP_FAKEQUANTIZE;
+    return is_trainable_quantizer(op) || op == NNCW_OP_FAKEQUANTIZE || is_binarizer(op);
 }
 
 static bool is_enabled(const struct nncw_node *n)
@@ -60,7 +68,8 @@ int nncw_onnx_export_quant_alias(const struct nncw_graph *g, int id)
 {
     for (int depth = 0; depth < 1000 && id >= 0; depth++) {
         const struct nncw_node *p = nncw_graph_get_producer(g, id);
-        if (!p || !is_trainable_quantizer(nncw_node_get_op(p)) || is_enabled(p) ||
+        enum nncw_op op = p ? nncw_node_get_op(p) : NNCW_OP_COUNT;
+        if (!p || !(is_trainable_quantizer(op) || is_binarizer(op)) || is_enabled(p) ||
             is_graph_output(g, id))
             return id;
         id = nncw_node_get_input(p, 0);
@@ -360,6 +369,88 @@ static enum nncw_status write_identity(struct nncw_onnx_exporter *e, const struc
     return nncw_onnx_ex_push_node(e, np);
 }
 
+/* ---- binarization: FakeQuantize with levels 2 (NNCF's export) ----
+ * weights:     input and output range [-m, m], m = mean |w| per output filter (XNOR, shaped
+ *              [C, 1, 1, 1]) or of the tensor (DoReFa, a scalar): x <= 0 gives -m, x > 0 m
+ * activations: input range [s t_c, s t_c] ([1, C, 1, 1]), output range [0, s]: x <= s t_c
+ *              gives 0, above it s
+ * The binarizers' scale and threshold parameters are not written as themselves. */
+
+static enum nncw_status float_init(struct nncw_onnx_exporter *e, const char *name, int ndim,
+                                   const int64_t *shape, const float *v, int64_t count)
+{
+    float *data = nncw_onnx_ex_alloc(e, (size_t)count * sizeof(float));
+    if (!data)
+        return NOMEM();
+    memcpy(data, v, (size_t)count * sizeof(float));
+    struct nncw_tensor t;
+    nncw_tensor_init_borrowed(&t, NNCW_DTYPE_F32, ndim, shape, data);
+    return nncw_onnx_ex_add_init(e, name, &t);
+}
+
+static const struct nncw_tensor *binarizer_param(const struct nncw_graph *g,
+                                                 const struct nncw_node *n, int port)
+{
+    int id = nncw_node_get_input(n, port);
+    if (id < 0 || nncw_graph_get_value_kind(g, id) != NNCW_VALUE_PARAM)
+        return NULL;
+    return nncw_graph_get_value_tensor(g, id);
+}
+
+static enum nncw_status write_binarizer(struct nncw_onnx_exporter *e, const struct nncw_node *n)
+{
+    struct nncw_graph *g = nncw_onnx_ex_graph(e);
+    const char *name = nncw_node_get_name(n), *label = nncw_op_name(nncw_node_get_op(n));
+    bool acts = nncw_node_get_op(n) == NNCW_OP_ACTIVATION_BINARIZE;
+    const struct nncw_tensor *p0 = binarizer_param(g, n, acts ? 1 : 0);
+    const struct nncw_tensor *p1 = acts ? binarizer_param(g, n, 2) : NULL;
+    if (!p0 || (acts && !p1))
+        return NNCW_FAIL(NNCW_ERR_UNSUPPORTED,
+                         "onnx export: %s '%s': its %s is computed, not a parameter", label, name,
+                         acts ? "scale or threshold" : "weight");
+    int64_t count = acts ? nncw_tensor_numel(p1)
+                         : nncw_node_get_op(n) == NNCW_OP_XNOR_BINARIZE ? p0->shape[0] : 1;
+    int rank = nncw_graph_get_value_tensor(g, nncw_node_get_input(n, 0))->ndim;
+    float *lo = nncw_onnx_ex_alloc(e, (size_t)count * sizeof(float));
+    float *hi = nncw_onnx_ex_alloc(e, (size_t)count * sizeof(float));
+    if (!lo || !hi)
+        return NOMEM();
+    float s = acts ? expf(nncw_tensor_f32(p0)[0]) : 0.0f, zero = 0.0f;
+    if (acts)
+        for (int64_t c = 0; c < count; c++)
+            lo[c] = hi[c] = s / (1.0f + expf(-nncw_tensor_f32(p1)[c]));
+    else {
+        nncw_binarize_weight_scales(p0, count > 1, hi);
+        for (int64_t c = 0; c < count; c++)
+            lo[c] = -hi[c];
+    }
+    int64_t shape[NNCW_MAX_DIMS];
+    for (int d = 0; d < rank; d++)
+        shape[d] = d == (acts ? 1 : 0) ? count : 1;
+    int ndim = count > 1 ? rank : 0;
+    char *il = node_path(e, n, "input_low"), *ih = node_path(e, n, "input_high");
+    char *ol = acts ? node_path(e, n, "output_low") : il;
+    char *oh = acts ? node_path(e, n, "output_high") : ih;
+    NncwOnnx__NodeProto *np = nncw_onnx_ex_new_node(e, "FakeQuantize", name, 5, 1, 1);
+    if (!il || !ih || !ol || !oh || !np)
+        return NOMEM();
+    NNCW_TRY(float_init(e, il, ndim, shape, lo, count));
+    NNCW_TRY(float_init(e, ih, ndim, shape, hi, count));
+    if (acts) {
+        NNCW_TRY(float_init(e, ol, 0, shape, &zero, 1));
+        NNCW_TRY(float_init(e, oh, 0, shape, &s, 1));
+    }
+    np->domain = NNCW_ONNX_OPENVINO_DOMAIN;
+    np->input[0] = (char *)nncw_onnx_ex_value_name(e, nncw_node_get_input(n, 0));
+    np->input[1] = il;
+    np->input[2] = ih;
+    np->input[3] = ol;
+    np->input[4] = oh;
+    np->output[0] = (char *)nncw_onnx_ex_value_name(e, nncw_node_get_output(n, 0));
+    NNCW_TRY(nncw_onnx_ex_attr_int(e, np, "levels", 2));
+    return nncw_onnx_ex_push_node(e, np);
+}
+
 enum nncw_status nncw_onnx_export_quant_node(struct nncw_onnx_exporter *e,
                                              const struct nncw_node *n)
 {
@@ -368,6 +459,8 @@ enum nncw_status nncw_onnx_export_quant_node(struct nncw_onnx_exporter *e,
         return write_imported_fakequantize(e, n);
     if (!is_enabled(n))
         return is_graph_output(g, nncw_node_get_output(n, 0)) ? write_identity(e, n) : NNCW_OK;
+    if (is_binarizer(nncw_node_get_op(n)))
+        return write_binarizer(e, n);
     struct qplan q;
     NNCW_TRY(plan_quantizer(e, n, &q));
     const char *x = nncw_onnx_ex_value_name(e, q.x);
@@ -391,6 +484,10 @@ bool nncw_onnx_export_quant_drops_param(const struct nncw_onnx_exporter *e, int 
         for (int i = 0; i < nncw_node_count_inputs(m); i++) {
             if (nncw_node_get_input(m, i) != id)
                 continue;
+            if (nncw_node_get_op(m) == NNCW_OP_ACTIVATION_BINARIZE && i >= 1) {
+                ranges++; /* a binarizer's scale or threshold */
+                continue;
+            }
             if (quantizer && i >= 1) {
                 ranges++;
                 continue;

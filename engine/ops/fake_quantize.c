@@ -32,13 +32,16 @@
 **
 ** Kernels work per channel on [outer, C, inner] views of x with the channel's constants
 ** hoisted; when inner is 1 (per-channel [N, C] activations) a row kernel reads the constants
-** from arrays instead, so both vectorise.
+** from arrays instead, so both vectorise. The trainable quantizers split their blocks into
+** pieces over the worker threads (the activations of a batch are large: the QAT step's
+** quantizers would otherwise run on one core while the convolutions use all of them).
 */
 #include <math.h>
 #include <string.h>
 
 #include "ops/fake_quantize.h"
 #include "ops/ops_internal.h"
+#include "ops/parallel.h"
 
 #define MAX_LEVEL_SPAN 65535
 #define MAX_FQ_LEVELS (1 << 22)
@@ -409,10 +412,66 @@ struct quant_run {
     float *scratch_tail; /* what follows the constants in the scratch block */
 };
 
-/* attributes, layout and per-channel constants (plus extra floats of scratch) */
+/* the blocks of the [outer, chans, inner] view go in pieces of at most CHUNK elements
+ * ("items"), numbered channel-major so that each channel's items are consecutive, and split
+ * over the worker threads */
+static int64_t fq_items(const struct quant_run *r)
+{
+    return r->chans * r->outer * ((r->inner + CHUNK - 1) / CHUNK);
+}
+
+static void fq_item(const struct quant_run *r, int64_t i, int64_t *c, int64_t *off, int64_t *len)
+{
+    int64_t per_block = (r->inner + CHUNK - 1) / CHUNK, block = i / per_block;
+    int64_t piece = i % per_block, o = block % r->outer;
+    *c = block / r->outer;
+    *off = (o * r->chans + *c) * r->inner + piece * CHUNK;
+    *len = r->inner - piece * CHUNK < CHUNK ? r->inner - piece * CHUNK : CHUNK;
+}
+
+/* about how many operations one item takes, forward (backward: twice) */
+#define ITEM_COST (8.0 * CHUNK)
+
+struct fq_job {
+    const struct quant_run *r;
+    const float *x, *y, *g; /* y: the forward's output, read by the backward */
+    float *y_out, *gx;      /* forward: y */
+    float alpha;
+    float *item_r, *item_o; /* backward: each item's sums */
+};
+
+static void fq_forward_items(void *arg, int64_t i0, int64_t i1)
+{
+    const struct fq_job *j = arg;
+    const struct fq_chans *k = &j->r->k;
+    for (int64_t i = i0; i < i1; i++) {
+        int64_t c, off, len;
+        fq_item(j->r, i, &c, &off, &len);
+        fq_block_forward(len, j->x + off, j->y_out + off, k->low[c], k->high[c], k->s[c],
+                         k->inv_s[c], k->zp[c]);
+    }
+}
+
+static void fq_backward_items(void *arg, int64_t i0, int64_t i1)
+{
+    const struct fq_job *j = arg;
+    const struct fq_chans *k = &j->r->k;
+    for (int64_t i = i0; i < i1; i++) {
+        int64_t c, off, len;
+        fq_item(j->r, i, &c, &off, &len);
+        double sr = 0, so = 0;
+        fq_block_backward(len, j->x + off, j->y + off, j->g + off, j->gx ? j->gx + off : NULL,
+                          k->low[c], k->high[c], k->inv_range[c], j->alpha, &sr, &so);
+        j->item_r[i] = (float)sr;
+        j->item_o[i] = (float)so;
+    }
+}
+
+/* attributes, layout and per-channel constants, plus extra floats of scratch: per_chan for
+ * each channel and per_item for each item */
 static enum nncw_status quant_prepare(struct nncw_op_ctx *ctx, const struct nncw_node *node,
-                                      struct nncw_tensor *const in[], int n_in, int64_t extra,
-                                      struct quant_run *r)
+                                      struct nncw_tensor *const in[], int n_in, int per_chan,
+                                      int per_item, struct quant_run *r)
 {
     NNCW_TRY(nncw_quantizer_get_attrs(node, in[0]->ndim, &r->a));
     if (!r->a.enabled)
@@ -426,7 +485,8 @@ static enum nncw_status quant_prepare(struct nncw_op_ctx *ctx, const struct nncw
         return NNCW_FAIL(NNCW_ERR_SHAPE, "%s '%s': %lld range values for %lld channels",
                          nncw_op_name(nncw_node_get_op(node)), nncw_node_get_name(node),
                          (long long)np, (long long)r->chans);
-    size_t nfloats = (size_t)(FQ_CHAN_ARRAYS * np + extra);
+    int64_t items = r->inner == 1 && r->chans > 1 ? 0 : fq_items(r); /* rows take none */
+    size_t nfloats = (size_t)((FQ_CHAN_ARRAYS + per_chan) * np + per_item * items);
     float *mem = nncw_op_ctx_scratch(ctx, nfloats * sizeof(float));
     if (!mem)
         return NNCW_FAIL(NNCW_ERR_NOMEM, "%s '%s': out of memory",
@@ -442,7 +502,7 @@ static enum nncw_status quant_forward(struct nncw_op_ctx *ctx, const struct nncw
                                       struct nncw_tensor *const out[])
 {
     struct quant_run r;
-    NNCW_TRY(quant_prepare(ctx, node, in, n_in, 0, &r));
+    NNCW_TRY(quant_prepare(ctx, node, in, n_in, 0, 0, &r));
     const float *x = nncw_tensor_f32(in[0]);
     float *y = nncw_tensor_f32(out[0]);
     if (!r.a.enabled) {
@@ -450,18 +510,13 @@ static enum nncw_status quant_forward(struct nncw_op_ctx *ctx, const struct nncw
         return NNCW_OK;
     }
     const struct fq_chans *k = &r.k;
-    for (int64_t o = 0; o < r.outer; o++) {
-        int64_t base = o * r.chans * r.inner;
-        if (r.inner == 1 && r.chans > 1) {
-            fq_row_forward(r.chans, x + base, y + base, k);
-            continue;
-        }
-        for (int64_t c = 0; c < r.chans; c++) {
-            int64_t off = base + c * r.inner;
-            fq_block_forward(r.inner, x + off, y + off, k->low[c], k->high[c], k->s[c], k->inv_s[c],
-                             k->zp[c]);
-        }
+    if (r.inner == 1 && r.chans > 1) {
+        for (int64_t o = 0; o < r.outer; o++)
+            fq_row_forward(r.chans, x + o * r.chans, y + o * r.chans, k);
+        return NNCW_OK;
     }
+    struct fq_job j = {.r = &r, .x = x, .y_out = y};
+    nncw_parallel_for(fq_items(&r), 1, ITEM_COST, fq_forward_items, &j);
     return NNCW_OK;
 }
 
@@ -477,8 +532,8 @@ static enum nncw_status quant_backward(struct nncw_op_ctx *ctx, const struct nnc
     float *gx = grad_in[0] ? nncw_tensor_f32(grad_in[0]) : NULL;
     int64_t n = nncw_tensor_numel(in[0]);
     struct quant_run r;
-    /* two accumulators per channel follow the constants */
-    NNCW_TRY(quant_prepare(ctx, node, in, n_in, 2 * nncw_tensor_numel(in[1]), &r));
+    /* two accumulators per channel follow the constants, then two sums per item */
+    NNCW_TRY(quant_prepare(ctx, node, in, n_in, 2, 2, &r));
     if (!r.a.enabled) { /* identity: pass-through, no range gradients */
         for (int64_t i = 0; gx && i < n; i++)
             gx[i] += g[i];
@@ -494,6 +549,7 @@ static enum nncw_status quant_backward(struct nncw_op_ctx *ctx, const struct nnc
     float alpha = (float)((double)r.a.level_low / (double)r.a.level_high);
     int64_t nc = r.k.count;
     float *sum_r = r.scratch_tail, *sum_o = r.scratch_tail + nc; /* per-channel sums */
+    const int64_t items = fq_items(&r);
     memset(r.scratch_tail, 0, (size_t)(2 * nc) * sizeof(float));
     if (r.inner == 1 && nc > 1) { /* rows of channels: accumulate across the rows */
         for (int64_t o = 0; o < r.outer; o++) {
@@ -502,12 +558,17 @@ static enum nncw_status quant_backward(struct nncw_op_ctx *ctx, const struct nnc
                             sum_r, sum_o);
         }
     } else {
+        /* each item's sums in its own slot, added per channel in item order: the same
+         * result however many threads took part */
+        struct fq_job j = {.r = &r, .x = x, .y = y, .g = g, .gx = gx, .alpha = alpha,
+                           .item_r = sum_o + nc, .item_o = sum_o + nc + items};
+        nncw_parallel_for(items, 1, 2 * ITEM_COST, fq_backward_items, &j);
+        const int64_t per_chan = items / nc;
         for (int64_t c = 0; c < nc; c++) {
             double sr = 0, so = 0;
-            for (int64_t o = 0; o < r.outer; o++) {
-                int64_t off = (o * nc + c) * r.inner;
-                fq_block_backward(r.inner, x + off, y + off, g + off, gx ? gx + off : NULL,
-                                  k->low[c], k->high[c], k->inv_range[c], alpha, &sr, &so);
+            for (int64_t i = c * per_chan; i < (c + 1) * per_chan; i++) {
+                sr += j.item_r[i];
+                so += j.item_o[i];
             }
             sum_r[c] = (float)sr;
             sum_o[c] = (float)so;

@@ -119,6 +119,10 @@ static const struct nncw_op_def *const table[] = {
     [NNCW_OP_DEQUANTIZELINEAR] = &nncw_op_def_dequantizelinear,
     /* sparsity */
     [NNCW_OP_RB_SPARSIFY] = &nncw_op_def_rb_sparsify,
+    /* binarization */
+    [NNCW_OP_XNOR_BINARIZE] = &nncw_op_def_xnor_binarize,
+    [NNCW_OP_DOREFA_BINARIZE] = &nncw_op_def_dorefa_binarize,
+    [NNCW_OP_ACTIVATION_BINARIZE] = &nncw_op_def_activation_binarize,
 };
 _Static_assert(NNCW_ARRAY_LEN(table) == NNCW_OP_COUNT, "op table out of date");
 

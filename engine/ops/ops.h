@@ -146,6 +146,11 @@ enum nncw_op {
     NNCW_OP_DEQUANTIZELINEAR,
     /* sparsity (rb_sparsify.c): NNCF's regularization-based sparsity mask on a weight */
     NNCW_OP_RB_SPARSIFY,
+    /* binarization (binarize.c): NNCF's XNOR / DoReFa weights, activations with a trainable
+     * scale and threshold */
+    NNCW_OP_XNOR_BINARIZE,
+    NNCW_OP_DOREFA_BINARIZE,
+    NNCW_OP_ACTIVATION_BINARIZE,
     NNCW_OP_COUNT
 };
 

@@ -93,3 +93,6 @@ extern const struct nncw_op_def nncw_op_def_quantize_symmetric, nncw_op_def_quan
 extern const struct nncw_op_def nncw_op_def_quantizelinear, nncw_op_def_dequantizelinear;
 /* rb_sparsify.c */
 extern const struct nncw_op_def nncw_op_def_rb_sparsify;
+/* binarize.c */
+extern const struct nncw_op_def nncw_op_def_xnor_binarize, nncw_op_def_dorefa_binarize,
+    nncw_op_def_activation_binarize;

@@ -137,9 +137,45 @@ float nncw_optim_get_lr(const struct nncw_optim *o)
     return o->cfg.lr;
 }
 
+void nncw_optim_set_weight_decay(struct nncw_optim *o, float weight_decay)
+{
+    o->cfg.weight_decay = weight_decay;
+}
+
+float nncw_optim_get_weight_decay(const struct nncw_optim *o)
+{
+    return o->cfg.weight_decay;
+}
+
 int64_t nncw_optim_count_steps(const struct nncw_optim *o)
 {
     return o->steps;
+}
+
+/* ---- state for checkpoints ---- */
+int nncw_optim_count_slots(const struct nncw_optim *o)
+{
+    return o->n;
+}
+
+void nncw_optim_get_slot(const struct nncw_optim *o, int i, struct nncw_optim_slot *out)
+{
+    NNCW_ASSERT(i >= 0 && i < o->n);
+    *out = (struct nncw_optim_slot){
+        .value_id = o->ids[i],
+        .numel = nncw_tensor_numel(nncw_graph_get_value_tensor(o->g, o->ids[i])),
+        .state1 = o->state1[i],
+        .state2 = o->state2[i]};
+}
+
+const struct nncw_optim_config *nncw_optim_get_config(const struct nncw_optim *o)
+{
+    return &o->cfg;
+}
+
+void nncw_optim_set_steps(struct nncw_optim *o, int64_t steps)
+{
+    o->steps = steps;
 }
 
 /* torch.optim.SGD: the first step seeds the momentum buffer with the gradient */

@@ -68,6 +68,8 @@ enum nncw_status nncw_optim_new(struct nncw_graph *g, const struct nncw_optim_co
 void nncw_optim_free(struct nncw_optim *o);
 void nncw_optim_set_lr(struct nncw_optim *o, float lr);
 float nncw_optim_get_lr(const struct nncw_optim *o);
+void nncw_optim_set_weight_decay(struct nncw_optim *o, float weight_decay);
+float nncw_optim_get_weight_decay(const struct nncw_optim *o);
 /* one update from the current gradients */
 void nncw_optim_step(struct nncw_optim *o);
 /* the learning rate of one parameter is lr * scale (compression parameters such as quantizer
@@ -76,6 +78,21 @@ void nncw_optim_step(struct nncw_optim *o);
 enum nncw_status nncw_optim_set_param_lr_scale(struct nncw_optim *o, int value_id, float scale);
 /* number of steps taken */
 int64_t nncw_optim_count_steps(const struct nncw_optim *o);
+
+/* ---- optimizer state, for checkpoints (optim.c) ---- */
+struct nncw_optim_slot {
+    int value_id;   /* the trainable parameter */
+    int64_t numel;
+    float *state1;  /* SGD momentum buffer / Adam first moment; NULL when there is none */
+    float *state2;  /* Adam second moment; NULL for SGD */
+};
+/* the parameters the optimizer updates, in the graph's parameter order */
+int nncw_optim_count_slots(const struct nncw_optim *o);
+/* slot i's buffers: borrowed, and writable so that a checkpoint can restore them */
+void nncw_optim_get_slot(const struct nncw_optim *o, int i, struct nncw_optim_slot *out);
+const struct nncw_optim_config *nncw_optim_get_config(const struct nncw_optim *o);
+/* restores the step count (Adam's bias correction; SGD seeds its buffers on step 1) */
+void nncw_optim_set_steps(struct nncw_optim *o, int64_t steps);
 
 /* ---- learning-rate schedules (per epoch, as PyTorch's schedulers stepped each epoch) ---- */
 enum nncw_lr_schedule_type {

@@ -29,6 +29,8 @@ struct nncw_trainer {
     int64_t epoch_correct, epoch_seen, epoch_batches;
     bool finished;
     struct nncw_train_event last_epoch;
+    float best_test_acc; /* checkpoints keep the best epoch (NaN, -1: none yet) */
+    int best_epoch;
 };
 
 static double now_s(void)
@@ -164,6 +166,8 @@ enum nncw_status nncw_trainer_new(struct nncw_graph *g, const struct nncw_datase
         t->o.schedule.t_max = t->o.epochs; /* anneal over the whole run */
     t->last_epoch.train_loss = t->last_epoch.train_acc = NAN;
     t->last_epoch.test_loss = t->last_epoch.test_acc = NAN;
+    t->best_test_acc = NAN;
+    t->best_epoch = -1;
     enum nncw_status s = setup(t);
     if (s != NNCW_OK) {
         nncw_trainer_free(t);
@@ -259,6 +263,15 @@ static enum nncw_status train_batch(struct nncw_trainer *t, int n, float *loss)
         t->window_closs += closs;
         *loss += closs;
     }
+    if (t->hooks.lr_wd_override) {
+        /* from the scheduled values each step, so an override never compounds */
+        float lr = nncw_lr_at(&t->o.schedule, t->o.optim.lr, t->epoch);
+        float wd = t->o.optim.weight_decay;
+        double epoch = t->epoch + (double)t->step / (double)t->steps_per_epoch;
+        NNCW_TRY(t->hooks.lr_wd_override(t->hooks.user, epoch, &lr, &wd));
+        nncw_optim_set_lr(t->optim, lr);
+        nncw_optim_set_weight_decay(t->optim, wd);
+    }
     nncw_optim_step(t->optim);
     if (t->hooks.step_end)
         NNCW_TRY(t->hooks.step_end(t->hooks.user, t->global_step + 1));
@@ -314,6 +327,10 @@ static enum nncw_status end_epoch(struct nncw_trainer *t, bool *keep_going)
         NNCW_TRY(nncw_evaluate(t->g, t->test, t->o.eval_batch_size, &ev.test_acc, &ev.test_loss));
     ev.elapsed_s = now_s() - t->t_start;
     t->last_epoch = ev;
+    if (!isnan(ev.test_acc) && (isnan(t->best_test_acc) || ev.test_acc > t->best_test_acc)) {
+        t->best_test_acc = ev.test_acc;
+        t->best_epoch = t->epoch;
+    }
     *keep_going = emit(t, &ev);
     t->t_window = now_s();
     return NNCW_OK;
@@ -426,4 +443,111 @@ enum nncw_status nncw_evaluate(struct nncw_graph *g, const struct nncw_dataset *
         *loss = (float)(total_loss / (double)count);
     }
     return s;
+}
+
+/* ---- state for checkpoints ---- */
+void nncw_trainer_get_state(const struct nncw_trainer *t, struct nncw_trainer_state *out)
+{
+    bool started = t->global_step > 0 || t->step > 0;
+    *out = (struct nncw_trainer_state){
+        .epoch = t->epoch,
+        .step = t->step,
+        .global_step = t->global_step,
+        .steps_per_epoch = t->steps_per_epoch,
+        .finished = t->finished,
+        .lr = nncw_optim_get_lr(t->optim),
+        .weight_decay = nncw_optim_get_weight_decay(t->optim),
+        .best_test_acc = t->best_test_acc,
+        .best_epoch = t->best_epoch,
+        .elapsed_s = started ? now_s() - t->t_start : 0,
+        .tally = {.epoch_loss = t->epoch_loss, .epoch_correct = t->epoch_correct,
+                  .epoch_seen = t->epoch_seen, .epoch_batches = t->epoch_batches,
+                  .window_loss = t->window_loss, .window_closs = t->window_closs,
+                  .window_steps = t->window_steps, .window_images = t->window_images},
+        .last_epoch = t->last_epoch,
+        .rng = nncw_exec_get_rng(t->ex),
+        .tail_batch = t->ex_tail ? nncw_exec_get_input(t->ex_tail, 0)->shape[0] : 0};
+    if (t->ex_tail)
+        out->tail_rng = nncw_exec_get_rng(t->ex_tail);
+}
+
+static enum nncw_status check_state(const struct nncw_trainer *t,
+                                    const struct nncw_trainer_state *st)
+{
+    if (st->steps_per_epoch != t->steps_per_epoch)
+        return NNCW_FAIL(NNCW_ERR_INVALID_ARG,
+                         "trainer state: %lld steps per epoch were saved, this run has %lld "
+                         "(the training data, batch size or step limit differ)",
+                         (long long)st->steps_per_epoch, (long long)t->steps_per_epoch);
+    if (st->epoch < 0 || st->epoch > t->o.epochs || st->step < 0 ||
+        st->step > st->steps_per_epoch || st->global_step < st->step ||
+        (st->finished != (st->epoch == t->o.epochs)))
+        return NNCW_FAIL(NNCW_ERR_INVALID_ARG,
+                         "trainer state: epoch %d step %lld (global %lld%s) does not fit a run of "
+                         "%d epochs",
+                         st->epoch + 1, (long long)st->step, (long long)st->global_step,
+                         st->finished ? ", finished" : "", t->o.epochs);
+    if (st->tail_batch < 0 || st->tail_batch > t->o.batch_size)
+        return NNCW_FAIL(NNCW_ERR_INVALID_ARG, "trainer state: tail batch %lld (batch size %d)",
+                         (long long)st->tail_batch, t->o.batch_size);
+    return NNCW_OK;
+}
+
+enum nncw_status nncw_trainer_set_state(struct nncw_trainer *t,
+                                        const struct nncw_trainer_state *st)
+{
+    NNCW_TRY(check_state(t, st));
+    if (st->tail_batch > 0) {
+        struct nncw_exec *ex;
+        NNCW_TRY(exec_for(t, (int)st->tail_batch, &ex));
+        nncw_exec_set_rng(ex, &st->tail_rng);
+    }
+    nncw_exec_set_rng(t->ex, &st->rng);
+    t->epoch = st->epoch;
+    t->step = st->step;
+    t->global_step = st->global_step;
+    t->finished = st->finished;
+    t->best_test_acc = st->best_test_acc;
+    t->best_epoch = st->best_epoch;
+    t->last_epoch = st->last_epoch;
+    const struct nncw_trainer_tally *y = &st->tally;
+    t->epoch_loss = y->epoch_loss;
+    t->epoch_correct = y->epoch_correct;
+    t->epoch_seen = y->epoch_seen;
+    t->epoch_batches = y->epoch_batches;
+    t->window_loss = y->window_loss;
+    t->window_closs = y->window_closs;
+    t->window_steps = y->window_steps;
+    t->window_images = y->window_images;
+    nncw_optim_set_lr(t->optim, st->lr);
+    nncw_optim_set_weight_decay(t->optim, st->weight_decay);
+    t->t_start = now_s() - st->elapsed_s;
+    t->t_window = now_s();
+    if (t->finished || (t->global_step == 0 && t->step == 0))
+        return NNCW_OK; /* nothing begun (the first step begins epoch 0) or nothing left */
+    /* the batch order and augmentation depend on (seed, epoch) and the draws so far: replaying
+     * the epoch's first batches leaves the loader exactly where the saved run's was */
+    nncw_loader_start_epoch(t->loader, t->epoch);
+    for (int64_t k = 0; k < t->step; k++) {
+        int n;
+        if (!nncw_loader_next(t->loader, t->images, t->labels, &n))
+            return NNCW_FAIL(NNCW_ERR_INTERNAL, "trainer state: the loader ran out at batch %lld",
+                             (long long)k);
+    }
+    return NNCW_OK;
+}
+
+struct nncw_graph *nncw_trainer_get_graph(const struct nncw_trainer *t)
+{
+    return t->g;
+}
+
+struct nncw_optim *nncw_trainer_get_optim(const struct nncw_trainer *t)
+{
+    return t->optim;
+}
+
+const struct nncw_train_options *nncw_trainer_get_options(const struct nncw_trainer *t)
+{
+    return &t->o;
 }

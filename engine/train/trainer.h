@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/rng.h"
 #include "core/status.h"
 #include "data/data.h"
 #include "graph/graph.h"
@@ -82,6 +83,11 @@ struct nncw_train_hooks {
     /* learning-rate multiplier of a trainable parameter; asked once per parameter when the
      * hooks are set */
     float (*param_lr_scale)(void *user, int value_id);
+    /* before each optimizer step: may replace the learning rate and weight decay (NNCF's
+     * staged scheduler: base_lr/base_wd, polynomial LR drop, weight decay switched off).
+     * epoch is fractional (epoch + step / steps per epoch); *lr and *weight_decay hold the
+     * values the run would use */
+    enum nncw_status (*lr_wd_override)(void *user, double epoch, float *lr, float *weight_decay);
 };
 
 struct nncw_trainer;
@@ -105,6 +111,48 @@ enum nncw_status nncw_trainer_step(struct nncw_trainer *t, bool *finished);
 enum nncw_status nncw_trainer_run(struct nncw_trainer *t);
 /* the last EPOCH event's figures (NaN before the first) */
 void nncw_trainer_get_last_epoch(const struct nncw_trainer *t, struct nncw_train_event *out);
+
+/* ---- the loop's position, for checkpoints and resumed runs ---- */
+/* the running figures of the epoch in progress and of the progress window (so a resumed run
+ * reports what the uninterrupted one would) */
+struct nncw_trainer_tally {
+    double epoch_loss;
+    int64_t epoch_correct, epoch_seen, epoch_batches;
+    double window_loss, window_closs;
+    int64_t window_steps, window_images;
+};
+
+struct nncw_trainer_state {
+    int epoch;               /* the epoch in progress (the epoch count once finished) */
+    int64_t step;            /* steps done in it: the loader has handed out as many batches */
+    int64_t global_step;
+    int64_t steps_per_epoch; /* restoring checks it: same data, batch size and step limit */
+    bool finished;
+    float lr, weight_decay;  /* the optimizer's values now (schedule and overrides applied) */
+    float best_test_acc;     /* the best epoch's test accuracy (NaN: none yet) */
+    int best_epoch;          /* 0-based, -1: none */
+    double elapsed_s;        /* training time so far */
+    struct nncw_trainer_tally tally;
+    struct nncw_train_event last_epoch;
+    struct nncw_rng rng;      /* the training executor's stream (dropout, RB masks) */
+    struct nncw_rng tail_rng; /* the short last batch's executor's, if it exists */
+    int64_t tail_batch;       /* its batch size (0: not made yet) */
+};
+
+void nncw_trainer_get_state(const struct nncw_trainer *t, struct nncw_trainer_state *out);
+/* puts a fresh trainer (same graph, data and options as the saved one) where the state says:
+ * counters, optimizer rate, random streams, and the loader replayed to the same batch of the
+ * same epoch (scheduler hooks are not called again: the compression restores its own state).
+ * NNCW_ERR_INVALID_ARG naming the mismatch when steps per epoch or epochs differ; the
+ * optimizer's buffers are restored separately (nncw_trainer_get_optim) */
+enum nncw_status nncw_trainer_set_state(struct nncw_trainer *t,
+                                        const struct nncw_trainer_state *st);
+/* the graph it trains (borrowed) */
+struct nncw_graph *nncw_trainer_get_graph(const struct nncw_trainer *t);
+/* the trainer's optimizer (borrowed), for its state */
+struct nncw_optim *nncw_trainer_get_optim(const struct nncw_trainer *t);
+/* the options it runs with (cosine t_max filled in) and its data sets */
+const struct nncw_train_options *nncw_trainer_get_options(const struct nncw_trainer *t);
 
 /* accuracy (0..1) and mean cross-entropy of g on ds in eval mode */
 enum nncw_status nncw_evaluate(struct nncw_graph *g, const struct nncw_dataset *ds,

@@ -18,7 +18,7 @@ cat > "$TMP/q.json" <<'JSON'
 JSON
 sed 's/"algorithm": "quantization",/"algorithm": "quantization", "export_to_onnx_standard_ops": true,/' \
     "$TMP/q.json" > "$TMP/qdq.json"
-echo '{"input_info": {"sample_size": [1, 1, 28, 28]}, "compression": {"algorithm": "filter_pruning"}}' \
+echo '{"input_info": {"sample_size": [1, 1, 28, 28]}, "compression": {"algorithm": "movement_sparsity"}}' \
     > "$TMP/prune.json"
 
 expect "help" 0 "usage: nncw compress MODEL --config" -- "$NNCW" compress --help
@@ -36,9 +36,9 @@ expect "missing ONNX file" 1 "missing.onnx" -- \
     "$NNCW" compress "$TMP/missing.onnx" --config "$TMP/q.json" --data synthetic
 expect "bad bits type names the JSON path" 1 "compression\[0\]\.activations\.bits" -- \
     "$NNCW" compress cnn --config "$BAD/quant_bits_string.json" --data synthetic --no-eval
-expect "unknown key names the JSON path" 1 "compression\[0\].*unknown" -- \
+expect "unknown key names the JSON path" 1 "compression\.params\..*unknown" -- \
     "$NNCW" compress cnn --config "$BAD/quant_params_unknown.json" --data synthetic --no-eval
-expect "an algorithm not there yet" 1 "filter_pruning' is not implemented" -- \
+expect "an algorithm not there yet" 1 "compression.algorithm: 'movement_sparsity' is not implemented" -- \
     "$NNCW" compress cnn --config "$TMP/prune.json" --data synthetic --no-eval
 
 expect "quantize, fine-tune, export" 0 "fine-tuned test accuracy" -- \

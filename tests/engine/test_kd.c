@@ -147,24 +147,24 @@ START_TEST(test_config)
     nncwt_assert_status(nncw_kd_config_parse(cfg, 2, &k), NNCW_ERR_INVALID_ARG);
     nncw_config_free(cfg);
     expect_parse_error("{\"algorithm\": \"knowledge_distillation\"}",
-                       "compression[0].type: missing");
+                       "compression.type: missing");
     expect_parse_error("{\"algorithm\": \"knowledge_distillation\", \"type\": \"kl\"}",
-                       "compression[0].type: expected \"mse\" or \"softmax\", got \"kl\"");
+                       "compression.type: expected \"mse\" or \"softmax\", got \"kl\"");
     expect_parse_error("{\"algorithm\": \"knowledge_distillation\", \"type\": \"mse\", "
                        "\"temperature\": \"2\"}",
-                       "compression[0].temperature: expected a number");
+                       "compression.temperature: expected a number");
     expect_parse_error("{\"algorithm\": \"knowledge_distillation\", \"type\": \"mse\", "
                        "\"scale\": -1}",
-                       "compression[0].scale: expected a number in [0, 1e+06], got -1");
+                       "compression.scale: expected a number in [0, 1e+06], got -1");
     expect_parse_error("{\"algorithm\": \"knowledge_distillation\", \"type\": \"mse\", "
                        "\"temprature\": 2}",
-                       "compression[0].temprature: unknown key (did you mean 'temperature'?)");
+                       "compression.temprature: unknown key (did you mean 'temperature'?)");
     expect_parse_error("{\"algorithm\": \"knowledge_distillation\", \"type\": \"mse\", "
                        "\"params\": {\"a\": 1}}",
-                       "compression[0].params: unknown key");
+                       "compression.params: unknown key");
     expect_parse_error("{\"algorithm\": \"knowledge_distillation\", \"type\": \"mse\", "
                        "\"ignored_scopes\": [\"CNN/fc1\"]}",
-                       "compression[0].ignored_scopes: unknown key");
+                       "compression.ignored_scopes: unknown key");
 }
 END_TEST
 

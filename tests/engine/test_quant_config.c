@@ -48,7 +48,7 @@ START_TEST(test_quant_config_defaults_are_nncf)
 {
     struct nncw_quant_config *q =
         parse_text("{\"compression\": {\"algorithm\": \"quantization\"}}");
-    ck_assert_str_eq(q->path, "compression[0]");
+    ck_assert_str_eq(q->path, "compression");
     ck_assert_int_eq(q->device, NNCW_DEVICE_ANY);
     ck_assert(q->quantize_inputs);
     ck_assert(!q->quantize_outputs);
@@ -247,15 +247,15 @@ START_TEST(test_quant_config_duplicate_and_empty_scopes)
     const char *bad[][2] = {
         {"{\"compression\": {\"algorithm\": \"quantization\", \"weights\": {\"bits\": 8, "
          "\"bits\": 4}}}",
-         "compression[0].weights.bits: duplicate key"},
+         "compression.weights.bits: duplicate key"},
         {"{\"compression\": {\"algorithm\": \"quantization\", \"activations\": "
          "{\"ignored_scopes\": "
          "[\"\"]}}}",
-         "compression[0].activations.ignored_scopes[0]: empty scope"},
+         "compression.activations.ignored_scopes[0]: empty scope"},
         {"{\"compression\": {\"algorithm\": \"quantization\", \"initializer\": 3}}",
-         "compression[0].initializer: expected an object, got 3"},
+         "compression.initializer: expected an object, got 3"},
         {"{\"compression\": {\"algorithm\": \"quantization\", \"weights\": {\"signed\": null}}}",
-         "compression[0].weights.signed: expected true or false, got null"},
+         "compression.weights.signed: expected true or false, got null"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         struct nncw_config *cfg = NULL;

@@ -191,6 +191,83 @@ START_TEST(test_staged_scheduler_switches_quantizers_on_by_epoch)
 }
 END_TEST
 
+static bool record_lr(void *user, const struct nncw_train_event *ev)
+{
+    float *lr = user; /* the rate of the last step of each epoch */
+    if (ev->epoch >= 0 && ev->epoch < 4)
+        lr[ev->epoch] = ev->lr;
+    return true;
+}
+
+START_TEST(test_staged_scheduler_drops_lr_and_disables_weight_decay)
+{
+    struct nncw_graph *g = cnn();
+    struct nncw_dataset *ds = data(64);
+    struct nncw_compression *c = compress(
+        g,
+        "{\"algorithm\": \"quantization\", \"initializer\": {\"range\": {\"num_init_samples\": "
+        "32}}, \"params\": {\"lr_poly_drop_start_epoch\": 1, \"lr_poly_drop_duration_epochs\": 2, "
+        "\"disable_wd_start_epoch\": 2, \"base_lr\": 0.01, \"base_wd\": 0.0001}}",
+        ds);
+    struct nncw_train_hooks h = nncw_compression_train_hooks(c);
+    ck_assert_ptr_nonnull(h.lr_wd_override);
+    /* NNCF's staged worker: base_lr/base_wd replace the run's, then
+     * lr = base_lr * ((start + duration - e) / duration)^2.1 on [start, start + duration) */
+    const struct {
+        double epoch;
+        float lr, wd;
+    } want[] = {{0.0, 0.01f, 1e-4f},
+                {0.99, 0.01f, 1e-4f},
+                {1.0, 0.01f, 1e-4f},
+                {1.5, 0.01f * powf(0.75f, 2.1f), 1e-4f},
+                {2.0, 0.01f * powf(0.5f, 2.1f), 0.0f},
+                {2.75, 0.01f * powf(0.125f, 2.1f), 0.0f},
+                {3.0, 0.0f, 0.0f},
+                {7.0, 0.0f, 0.0f}};
+    for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
+        float lr = 0.5f, wd = 0.5f; /* what the run alone would use */
+        nncwt_assert_status(h.lr_wd_override(h.user, want[i].epoch, &lr, &wd), NNCW_OK);
+        ck_assert_float_eq_tol(lr, want[i].lr, 1e-9f);
+        ck_assert_float_eq_tol(wd, want[i].wd, 1e-12f);
+    }
+    /* and the trainer applies it before every step: 2 steps per epoch, the last step of epoch
+     * e runs at fractional epoch e + 0.5 */
+    struct nncw_train_options o = nncw_train_defaults();
+    o.epochs = 3;
+    o.batch_size = 32;
+    o.optim.lr = 0.5f;
+    struct nncw_trainer *t;
+    nncwt_assert_status(nncw_trainer_new(g, ds, NULL, &o, &t), NNCW_OK);
+    nncwt_assert_status(nncw_trainer_set_hooks(t, &h), NNCW_OK);
+    float lr[4] = {-1, -1, -1, -1};
+    nncw_trainer_set_callback(t, record_lr, lr);
+    nncwt_assert_status(nncw_trainer_run(t), NNCW_OK);
+    ck_assert_float_eq_tol(lr[0], 0.01f, 1e-9f);
+    ck_assert_float_eq_tol(lr[1], 0.01f * powf(0.75f, 2.1f), 1e-9f);
+    ck_assert_float_eq_tol(lr[2], 0.01f * powf(0.25f, 2.1f), 1e-9f);
+    nncw_trainer_free(t);
+    nncw_compression_free(c);
+    nncw_dataset_free(ds);
+    nncw_graph_free(g);
+}
+END_TEST
+
+START_TEST(test_staged_scheduler_is_on_when_params_is_present)
+{
+    struct nncw_graph *g = cnn();
+    /* an empty params object switches the staged scheduler on (activations and weights from
+     * epoch 1, NNCF's defaults) */
+    struct nncw_compression *c =
+        compress(g, "{\"algorithm\": \"quantization\", \"params\": {}}", NULL);
+    nncwt_assert_status(nncw_compression_epoch_step(c, 0), NNCW_OK);
+    ck_assert_int_eq(nncw_compression_get_stage(c), NNCW_STAGE_UNCOMPRESSED);
+    nncwt_assert_status(nncw_compression_epoch_step(c, 1), NNCW_OK);
+    ck_assert_int_eq(nncw_compression_get_stage(c), NNCW_STAGE_FULLY_COMPRESSED);
+    nncw_compression_free(c);
+    nncw_graph_free(g);
+}
+END_TEST
+
 START_TEST(test_qat_trains_quantizer_scales_with_the_lr_multiplier)
 {
     struct nncw_graph *g = cnn();
@@ -241,7 +318,7 @@ START_TEST(test_bad_configs_leave_the_graph_alone)
     struct nncw_config *cfg = config("{\"algorithm\": \"quantization\", \"activations\": "
                                      "{\"bits\": \"8\"}}");
     nncwt_assert_status(nncw_compression_create(g, cfg, NULL, &c), NNCW_ERR_PARSE);
-    ck_assert_ptr_nonnull(strstr(nncw_last_error(), "compression[0].activations.bits"));
+    ck_assert_ptr_nonnull(strstr(nncw_last_error(), "compression.activations.bits"));
     nncw_config_free(cfg);
     cfg = config("{\"algorithm\": \"quantization\", \"ignored_scopes\": [\"CNN/conv9\"]}");
     ck_assert_int_ne(nncw_compression_create(g, cfg, NULL, &c), NNCW_OK);
@@ -350,6 +427,18 @@ START_TEST(test_interactive_edits_rebuild_or_change_nothing)
     ck_assert_int_eq(nncw_compression_count_quantizers(c), 8);
     /* the edits survive the scope changes */
     ck_assert_int_eq(nncw_node_get_op(node(g, "CNN/relu1|OUTPUT")), NNCW_OP_QUANTIZE_ASYMMETRIC);
+    /* ignoring the scope of an edited quantizer works; the edit applies again when it returns */
+    struct nncw_quantizer_change pc = {.bits = 0, .mode = -1, .per_channel = 1};
+    nncwt_assert_status(nncw_compression_set_quantizers(c, "CNN/fc1|WEIGHT", &pc), NNCW_OK);
+    nncwt_assert_status(nncw_compression_ignore_scope(c, 0, "{re}CNN/fc", true), NNCW_OK);
+    ck_assert_int_eq(quantizer_index(c, "CNN/fc1|WEIGHT"), -1);
+    nncwt_assert_status(nncw_compression_set_quantizers(c, "CNN/fc1|WEIGHT", &pc),
+                        NNCW_ERR_NOT_FOUND);
+    nncwt_assert_status(nncw_compression_ignore_scope(c, 0, "{re}CNN/fc", false), NNCW_OK);
+    nncwt_assert_status(nncw_compression_get_quantizer(c, quantizer_index(c, "CNN/fc1|WEIGHT"),
+                                                       &qi),
+                        NNCW_OK);
+    ck_assert(qi.per_channel);
     nncw_compression_free(c);
     nncw_config_free(cfg);
     nncw_dataset_free(ds);
@@ -366,6 +455,8 @@ static Suite *quantization_suite(void)
     tcase_add_test(tc, test_placement_only_keeps_default_parameters);
     tcase_add_test(tc, test_asymmetric_activations_get_input_low_and_range);
     tcase_add_test(tc, test_staged_scheduler_switches_quantizers_on_by_epoch);
+    tcase_add_test(tc, test_staged_scheduler_drops_lr_and_disables_weight_decay);
+    tcase_add_test(tc, test_staged_scheduler_is_on_when_params_is_present);
     tcase_add_test(tc, test_qat_trains_quantizer_scales_with_the_lr_multiplier);
     tcase_add_test(tc, test_bad_configs_leave_the_graph_alone);
     tcase_add_test(tc, test_graph_clone_is_deep);

@@ -518,11 +518,11 @@ START_TEST(test_setup_scope_errors_name_the_path)
                      NNCW_ERR_NOT_FOUND);
     ck_assert_ptr_null(s);
     ck_assert_ptr_nonnull(strstr(nncw_last_error(),
-                                 "compression[0].ignored_scopes[1]: '/layer3/layer3.0/cnv1/Conv' "
+                                 "compression.ignored_scopes[1]: '/layer3/layer3.0/cnv1/Conv' "
                                  "matches no node (closest: '/layer3/layer3.0/conv1/Conv'"));
     ck_assert_int_eq(try_setup(resnet18_onnx, QCFG(", \"target_scopes\": \"{re}/layer5/\""), &s),
                      NNCW_ERR_NOT_FOUND);
-    ck_assert_ptr_nonnull(strstr(nncw_last_error(), "compression[0].target_scopes[0]: "
+    ck_assert_ptr_nonnull(strstr(nncw_last_error(), "compression.target_scopes[0]: "
                                                     "'{re}/layer5/' matches no node (closest: "
                                                     "'/layer"));
     /* the setup-stage files of tests/data/configs/bad, on the zoo's resnet18 */
@@ -570,7 +570,7 @@ START_TEST(test_setup_constraint_error_names_op)
     ck_assert_int_eq(try_setup(resnet18_onnx, QDEV("VPU", ", \"activations\": {\"bits\": 4}"), &s),
                      NNCW_ERR_PARSE);
     ck_assert_ptr_nonnull(strstr(nncw_last_error(),
-                                 "compression[0].activations.bits: no activation quantizer of op "
+                                 "compression.activations.bits: no activation quantizer of op "
                                  "'/avgpool/GlobalAveragePool' (AvgPool on VPU)"));
     ck_assert_int_eq(nncw_quantizer_setup_build(NULL, NULL, NULL, &s), NNCW_ERR_INVALID_ARG);
 }

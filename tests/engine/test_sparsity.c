@@ -222,47 +222,47 @@ START_TEST(test_config_errors_name_the_json_path)
 {
     expect_error("{\"algorithm\": \"magnitude_sparsity\", \"params\": {\"sparsity_targt\": 0.3}}",
                  NNCW_ERR_PARSE,
-                 "compression[0].params.sparsity_targt: unknown key (did you mean "
+                 "compression.params.sparsity_targt: unknown key (did you mean "
                  "'sparsity_target'?)");
     expect_error("{\"algorithm\": \"magnitude_sparsity\", \"params\": {\"sparsity_target\": "
                  "\"0.5\"}}",
-                 NNCW_ERR_PARSE, "compression[0].params.sparsity_target: expected a number");
+                 NNCW_ERR_PARSE, "compression.params.sparsity_target: expected a number");
     expect_error("{\"algorithm\": \"magnitude_sparsity\", \"sparsity_init\": 1}", NNCW_ERR_PARSE,
-                 "compression[0].sparsity_init: expected a number in [0, 0.999999], got 1");
+                 "compression.sparsity_init: expected a number in [0, 0.999999], got 1");
     expect_error("{\"algorithm\": \"magnitude_sparsity\", \"params\": {\"schedule\": \"cosine\"}}",
-                 NNCW_ERR_PARSE, "compression[0].params.schedule: expected \"polynomial\"");
+                 NNCW_ERR_PARSE, "compression.params.schedule: expected \"polynomial\"");
     expect_error("{\"algorithm\": \"magnitude_sparsity\", \"params\": {\"schedule\": "
                  "\"adaptive\"}}",
                  NNCW_ERR_PARSE, "\"adaptive\" follows the sparsity the RB loss reaches");
     expect_error("{\"algorithm\": \"rb_sparsity\", \"params\": {\"weight_importance\": \"abs\"}}",
-                 NNCW_ERR_PARSE, "compression[0].params.weight_importance: unknown key");
+                 NNCW_ERR_PARSE, "compression.params.weight_importance: unknown key");
     expect_error("{\"algorithm\": \"magnitude_sparsity\", \"compression_lr_multiplier\": 2}",
-                 NNCW_ERR_PARSE, "compression[0].compression_lr_multiplier: unknown key");
+                 NNCW_ERR_PARSE, "compression.compression_lr_multiplier: unknown key");
     expect_error("{\"algorithm\": \"magnitude_sparsity\", \"params\": {\"multistep_steps\": [1, "
                  "2]}}",
                  NNCW_ERR_PARSE,
-                 "compression[0].params.multistep_sparsity_levels: 2 levels for 2 multistep_steps");
+                 "compression.params.multistep_sparsity_levels: 2 levels for 2 multistep_steps");
     expect_error("{\"algorithm\": \"rb_sparsity\", \"params\": {\"multistep_steps\": [1, -2]}}",
-                 NNCW_ERR_PARSE, "compression[0].params.multistep_steps[1]: expected an integer");
+                 NNCW_ERR_PARSE, "compression.params.multistep_steps[1]: expected an integer");
     expect_error("{\"algorithm\": \"rb_sparsity\", \"params\": {\"patience\": 0}}", NNCW_ERR_PARSE,
-                 "compression[0].params.patience");
+                 "compression.params.patience");
     expect_error("{\"algorithm\": \"rb_sparsity\", \"params\": {\"concave\": 1}}", NNCW_ERR_PARSE,
-                 "compression[0].params.concave: expected true or false, got 1");
+                 "compression.params.concave: expected true or false, got 1");
     expect_error("{\"algorithm\": \"rb_sparsity\", \"params\": {\"sparsity_level_setting_mode\": "
                  "\"per_layer\"}}",
-                 NNCW_ERR_PARSE, "compression[0].params.sparsity_level_setting_mode");
+                 NNCW_ERR_PARSE, "compression.params.sparsity_level_setting_mode");
     expect_error("{\"algorithm\": \"magnitude_sparsity\", \"initializer\": {\"batchnorm_"
                  "adaptation\": {\"num_bn_adaptation_samples\": -1}}}",
                  NNCW_ERR_PARSE,
-                 "compression[0].initializer.batchnorm_adaptation.num_bn_adaptation_samples");
+                 "compression.initializer.batchnorm_adaptation.num_bn_adaptation_samples");
     expect_error("{\"algorithm\": \"magnitude_sparsity\", \"initializer\": {\"range\": {}}}",
-                 NNCW_ERR_PARSE, "compression[0].initializer.range: unknown key");
+                 NNCW_ERR_PARSE, "compression.initializer.range: unknown key");
     expect_error("{\"algorithm\": \"const_sparsity\", \"params\": {\"sparsity_target\": 0.5}}",
                  NNCW_ERR_PARSE,
-                 "compression[0].params.sparsity_target: unknown key (const_sparsity "
+                 "compression.params.sparsity_target: unknown key (const_sparsity "
                  "takes no params)");
     expect_error("{\"algorithm\": \"const_sparsity\", \"sparsity_init\": 0.5}", NNCW_ERR_PARSE,
-                 "compression[0].sparsity_init: unknown key");
+                 "compression.sparsity_init: unknown key");
     /* scopes must select something */
     expect_error("{\"algorithm\": \"magnitude_sparsity\", \"ignored_scopes\": [\"CNN/conv9\"]}",
                  NNCW_ERR_NOT_FOUND, "'CNN/conv9' matches no node");
@@ -427,7 +427,7 @@ START_TEST(test_magnitude_per_step_updates)
     /* 3 steps in an epoch the config says has 4 */
     nncwt_assert_status(nncw_compression_epoch_step(c, 1), NNCW_ERR_INVALID_ARG);
     ck_assert_ptr_nonnull(strstr(nncw_last_error(),
-                                 "magnitude_sparsity compression[0]: sparsity schedule: "
+                                 "magnitude_sparsity compression: sparsity schedule: "
                                  "params.steps_per_epoch is 4 but the epoch took 3"));
     nncw_compression_free(c);
     nncw_graph_free(g);

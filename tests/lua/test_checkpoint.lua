@@ -36,4 +36,55 @@ H.test("errors name the file or the parameter; the model is unchanged", function
    os.remove(other)
 end)
 
+H.test("a compressed model: full checkpoint, info, restored without the config file", function()
+   local cfg = {input_info = {sample_size = {1, 1, 28, 28}}, target_device = "CPU",
+      compression = {{algorithm = "magnitude_sparsity", sparsity_init = 0.3,
+                      params = {sparsity_target = 0.6, sparsity_target_epoch = 4}},
+                     {algorithm = "quantization", initializer = {range = {num_init_samples = 32}}}}}
+   local text = nncw.json.encode(cfg)
+   local ds = nncw.data.synthetic{count = 64, shape = {1, 28, 28}, classes = 10}
+   local m = nncw.zoo.cnn{seed = 4}
+   local c = nncw.compress(m, nncw.config.parse(text), {data = ds, batch = 32})
+   -- NNCF's scheduler API
+   H.eq(c:scheduler().current_epoch, -1)
+   c:epoch_step()
+   c:epoch_step()
+   H.eq(c:scheduler().current_epoch, 1)
+   H.near(c:sparsity_level(), 0.6 - 0.3 * 0.75 ^ 0.9) -- polynomial, power 0.9, concave
+   c:step()
+   H.eq(c:scheduler().current_step, 0)
+   c:compression_rate(0.5)
+   H.near(c:sparsity_level(), 0.5)
+   c:disable_scheduler()
+   c:epoch_step(3)
+   H.near(c:sparsity_level(), 0.5)
+   H.eq(c:scheduler().disabled, true)
+   local state = c:state()
+   assert(state:find('"scheduler_disabled":true', 1, true), state)
+
+   local path = H.tmpname(".nncw")
+   ck.save(m, path, {compression = c, config = text, zoo = "cnn", zoo_options = {seed = 4}})
+   local info = ck.info(path)
+   H.eq(info.version, 2)
+   H.eq(info.zoo, "cnn")
+   H.eq(info.config, text)
+   H.eq(info.compression_state, state)
+   H.eq(table.concat(info.sections, " "), "PARM ORIG CMPR CONF MSRC")
+   -- the recipe nncw_checkpoint_restore_compressed follows, in Lua
+   local m2 = ck.load_original(nncw.zoo.cnn{seed = 4}, path)
+   local c2 = nncw.compress(m2, nncw.config.parse(info.config))
+   c2:set_state(info.compression_state)
+   ck.load(m2, path)
+   H.eq(c2:state(), state)
+   H.eq(c2:statistics(), c:statistics())
+   local x = nncw.tensor.zeros({2, 1, 28, 28}):fill(0.5)
+   H.eq(m2:forward(x), m:forward(x))
+   H.raises("Compression:set_state: parse error: compression state: bad JSON", c2.set_state, c2, "{x")
+   H.raises("nncw.checkpoint.save: a compression needs its config's JSON text", ck.save, m, path,
+      {compression = c})
+   H.raises("nncw.checkpoint.load_original: not found", ck.load_original, m,
+      (function() local p = H.tmpname(".nncw"); ck.save(m, p); return p end)())
+   os.remove(path)
+end)
+
 H.done()

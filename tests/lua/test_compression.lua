@@ -91,7 +91,7 @@ end)
 
 H.test("bad arguments and configs raise clear errors", function()
    local m = nncw.zoo.cnn{}
-   H.raises("nncw.compress: parse error: config '<table>': compression[0].weights.bits: expected an integer",
+   H.raises("nncw.compress: parse error: config '<table>': compression.weights.bits: expected an integer",
       nncw.compress, m, {compression = {algorithm = "quantization", weights = {bits = "8"}}})
    H.raises("nncw.compress: unsupported", nncw.compress, m,
       {compression = {algorithm = "movement_sparsity"}})

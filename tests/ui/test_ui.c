@@ -1,18 +1,26 @@
 /* The workbench's pure parts, as plain C: number formatting, the Graph panel's rows, chart
- * rasterisation, histogram columns, the line ring, the training history and the graph view. */
+ * rasterisation, histogram columns, the line ring, the training history, the graph view, the
+ * compression view and trace, the Quantizers table, scope matching, list scrolling and the
+ * training form's Lua. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "nncwt.h"
 
+#include "compression_view.h"
 #include "fmt.h"
 #include "graph_rows.h"
 #include "graph_view.h"
+#include "keys.h"
 #include "line_ring.h"
+#include "quant_table.h"
+#include "scope_match.h"
+#include "train_form.h"
 #include "train_history.h"
 #include "widgets/chart.h"
 #include "widgets/histogram.h"
+#include "widgets/text_view.h"
 #include "zoo/zoo.h"
 
 /* ---- fmt ---- */
@@ -69,7 +77,7 @@ static struct graph_view *zoo_view(const char *name)
     nncwt_assert_status(nncw_zoo_build(name, &o, &g), NNCW_OK);
     nncwt_assert_status(nncw_graph_infer_shapes(g, 1), NNCW_OK);
     struct graph_view *v;
-    nncwt_assert_status(graph_view_build(g, "model", &v), NNCW_OK);
+    nncwt_assert_status(graph_view_build(g, "model", NULL, &v), NNCW_OK);
     nncw_graph_free(g); /* the view is a copy */
     return v;
 }
@@ -115,7 +123,7 @@ START_TEST(test_graph_view_marks_zero_channels)
     for (int i = 0; i < 4 * 9; i++) /* output channels 0..3 of [32, 1, 3, 3] */
         nncw_tensor_f32(w)[i] = 0;
     struct graph_view *v;
-    nncwt_assert_status(graph_view_build(g, "model", &v), NNCW_OK);
+    nncwt_assert_status(graph_view_build(g, "model", NULL, &v), NNCW_OK);
     const struct graph_view_weight *vw = &v->weights[v->nodes[0].inputs[1].weight];
     ck_assert_int_eq(vw->zeros, 36);
     ck_assert_int_eq(vw->channels, 32);
@@ -320,6 +328,237 @@ START_TEST(test_train_history_copies_changes_only)
 }
 END_TEST
 
+/* ---- compression: the view, marks, the Quantizers table, scopes ---- */
+
+static struct nncw_graph *cnn_graph(void)
+{
+    struct nncw_zoo_options o = nncw_zoo_defaults("cnn");
+    struct nncw_graph *g;
+    nncwt_assert_status(nncw_zoo_build("cnn", &o, &g), NNCW_OK);
+    nncwt_assert_status(nncw_graph_infer_shapes(g, 1), NNCW_OK);
+    return g;
+}
+
+static const char quant_json[] =
+    "{\"input_info\": {\"sample_size\": [1, 1, 28, 28]}, \"target_device\": \"VPU\", "
+    "\"compression\": {\"algorithm\": \"quantization\", \"ignored_scopes\": [\"CNN/fc2\"]}}";
+
+START_TEST(test_compression_view_copies_quantizers_and_scopes)
+{
+    struct nncw_graph *g = cnn_graph();
+    struct nncw_config *cfg;
+    nncwt_assert_status(nncw_config_parse(quant_json, "test", &cfg), NNCW_OK);
+    struct nncw_compression_init init = {0}; /* placement only: no data */
+    struct nncw_compression *c;
+    nncwt_assert_status(nncw_compression_create(g, cfg, &init, &c), NNCW_OK);
+    struct compression_view *v;
+    nncwt_assert_status(compression_view_build(c, cfg, "comp", &v), NNCW_OK);
+    ck_assert_int_eq(v->n_quantizers, nncw_compression_count_quantizers(c));
+    ck_assert_int_gt(v->n_quantizers, 0);
+    int weights = 0;
+    for (int i = 0; i < v->n_quantizers; i++) {
+        struct nncw_quantizer_info q;
+        nncwt_assert_status(nncw_compression_get_quantizer(c, i, &q), NNCW_OK);
+        ck_assert_str_eq(v->quantizers[i].id, q.id);
+        ck_assert_ptr_ne(v->quantizers[i].id, q.id); /* a copy: the UI reads it later */
+        ck_assert_int_eq(v->quantizers[i].bits, q.bits);
+        ck_assert(strcmp(q.id, "CNN/fc2|WEIGHT") != 0); /* ignored */
+        weights += q.is_weight;
+    }
+    ck_assert_int_eq(v->n_weight_quantizers, weights);
+    ck_assert_str_eq(v->name, "comp");
+    ck_assert_str_eq(v->algos, "quantization");
+    ck_assert(!v->has_level); /* quantization has no sparsity level */
+    ck_assert_int_eq(v->n_groups, 0);
+    ck_assert_ptr_nonnull(v->statistics);
+    ck_assert_int_eq(v->n_entries, 1);
+    ck_assert_str_eq(v->entries[0].algorithm, "quantization");
+    ck_assert_int_eq(v->entries[0].n_ignored, 1);
+    ck_assert_str_eq(v->entries[0].ignored[0], "CNN/fc2");
+    /* the graph's Q marks come from the quantizers: bits per node, none on the ignored fc2 */
+    struct graph_view *gv;
+    nncwt_assert_status(graph_view_build(g, "model", c, &gv), NNCW_OK);
+    ck_assert(gv->compressed);
+    ck_assert_str_eq(gv->nodes[graph_view_find(gv, "CNN/conv1")].marks, "Q8");
+    ck_assert_str_eq(gv->nodes[graph_view_find(gv, "CNN/fc2")].marks, "");
+    ck_assert_str_eq(gv->nodes[graph_view_find(gv, "CNN/relu1")].marks, "");
+    graph_view_release(gv);
+    /* a 4-bit weight quantizer (VPU allows it on fc1) shows as Qw4a8 or Q4 */
+    struct nncw_quantizer_change four = {.bits = 4, .mode = -1, .per_channel = -1};
+    nncwt_assert_status(nncw_compression_set_quantizers(c, "CNN/fc1|WEIGHT", &four), NNCW_OK);
+    nncwt_assert_status(graph_view_build(g, "model", c, &gv), NNCW_OK);
+    const char *fc1 = gv->nodes[graph_view_find(gv, "CNN/fc1")].marks;
+    ck_assert_msg(!strcmp(fc1, "Q4") || !strcmp(fc1, "Qw4a8"), "fc1 marks '%s'", fc1);
+    graph_view_release(gv);
+    /* the view is a copy: it outlives the compression */
+    nncw_compression_free(c);
+    nncw_config_free(cfg);
+    ck_assert_str_eq(v->entries[0].ignored[0], "CNN/fc2");
+    compression_view_release(v);
+    nncw_graph_free(g);
+}
+END_TEST
+
+START_TEST(test_compression_trace_copies_changes_only)
+{
+    struct compression_trace t;
+    compression_trace_init(&t);
+    struct compression_series s = {0};
+    int compression; /* any address stands for the compression */
+    compression_trace_begin(&t, &compression);
+    ck_assert(compression_trace_copy(&t, &s));
+    ck_assert(!compression_trace_copy(&t, &s));
+    ck_assert(s.active);
+    ck_assert_ptr_eq(s.key, &compression);
+    for (int i = 1; i <= 700; i++) { /* more than one growth */
+        struct compression_point p = {.global_step = i, .loss = 0.5f, .level = 0.001f * (float)i,
+                                      .rate = NAN};
+        compression_trace_add(&t, &p);
+    }
+    ck_assert(compression_trace_copy(&t, &s));
+    ck_assert_int_eq(s.n, 700);
+    ck_assert_int_eq(s.points[699].global_step, 700);
+    ck_assert_float_eq(s.points[699].level, 0.001f * 700.0f);
+    ck_assert(isnan(s.points[0].rate));
+    compression_trace_begin(&t, NULL); /* a run without compression forgets the points */
+    ck_assert(compression_trace_copy(&t, &s));
+    ck_assert_int_eq(s.n, 0);
+    ck_assert(!s.active);
+    compression_series_fini(&s);
+    compression_trace_fini(&t);
+}
+END_TEST
+
+static struct nncw_quantizer_info qinfo(const char *id, bool weight, int bits, float low)
+{
+    return (struct nncw_quantizer_info){.id = id, .is_weight = weight, .bits = bits,
+                                        .unified_group = -1, .channels = 1, .low = low,
+                                        .high = 1};
+}
+
+START_TEST(test_quant_sort_is_stable_and_reverses)
+{
+    struct nncw_quantizer_info q[5] = {
+        qinfo("d", true, 8, -1), qinfo("b", false, 4, NAN), qinfo("a", true, 8, -3),
+        qinfo("e", false, 2, 0), qinfo("c", true, 4, -2),
+    };
+    int o[5];
+    ui_quant_sort(q, 5, UI_QCOL_BITS, false, o);
+    int bits_up[] = {3, 1, 4, 0, 2}; /* ties keep the engine's order */
+    for (int i = 0; i < 5; i++)
+        ck_assert_int_eq(o[i], bits_up[i]);
+    ui_quant_sort(q, 5, UI_QCOL_BITS, true, o);
+    int bits_down[] = {0, 2, 1, 4, 3};
+    for (int i = 0; i < 5; i++)
+        ck_assert_int_eq(o[i], bits_down[i]);
+    ui_quant_sort(q, 5, UI_QCOL_ID, false, o);
+    int by_id[] = {2, 1, 4, 0, 3};
+    for (int i = 0; i < 5; i++)
+        ck_assert_int_eq(o[i], by_id[i]);
+    ui_quant_sort(q, 5, UI_QCOL_LOW, true, o); /* NaN last, descending too */
+    int low_down[] = {3, 0, 4, 2, 1};
+    for (int i = 0; i < 5; i++)
+        ck_assert_int_eq(o[i], low_down[i]);
+    ui_quant_sort(q, 5, UI_QCOL_KIND, false, o); /* A before W */
+    int kind[] = {1, 3, 0, 2, 4};
+    for (int i = 0; i < 5; i++)
+        ck_assert_int_eq(o[i], kind[i]);
+    ui_quant_sort(q, 0, UI_QCOL_ID, false, o); /* nothing to sort is fine */
+}
+END_TEST
+
+START_TEST(test_quant_cells_format)
+{
+    struct nncw_quantizer_info q = qinfo("CNN/conv1|WEIGHT", true, 8, -0.33841f);
+    q.is_signed = true;
+    q.per_channel = true;
+    q.channels = 32;
+    q.n_alternatives = 3;
+    char b[64];
+    ck_assert_str_eq(ui_quant_cell(&q, UI_QCOL_ID, b, sizeof b), "CNN/conv1|WEIGHT");
+    ck_assert_str_eq(ui_quant_cell(&q, UI_QCOL_KIND, b, sizeof b), "W");
+    ck_assert_str_eq(ui_quant_cell(&q, UI_QCOL_BITS, b, sizeof b), "8");
+    ck_assert_str_eq(ui_quant_cell(&q, UI_QCOL_MODE, b, sizeof b), "sym");
+    ck_assert_str_eq(ui_quant_cell(&q, UI_QCOL_SIGNED, b, sizeof b), "yes");
+    ck_assert_str_eq(ui_quant_cell(&q, UI_QCOL_PER_CHANNEL, b, sizeof b), "32");
+    ck_assert_str_eq(ui_quant_cell(&q, UI_QCOL_LOW, b, sizeof b), "-0.3384");
+    ck_assert_str_eq(ui_quant_cell(&q, UI_QCOL_GROUP, b, sizeof b), "-");
+    ck_assert_str_eq(ui_quant_cell(&q, UI_QCOL_ALTS, b, sizeof b), "3");
+    q.is_weight = q.per_channel = false;
+    q.asymmetric = true;
+    q.unified_group = 2;
+    ck_assert_str_eq(ui_quant_cell(&q, UI_QCOL_KIND, b, sizeof b), "A");
+    ck_assert_str_eq(ui_quant_cell(&q, UI_QCOL_MODE, b, sizeof b), "asym");
+    ck_assert_str_eq(ui_quant_cell(&q, UI_QCOL_PER_CHANNEL, b, sizeof b), "no");
+    ck_assert_str_eq(ui_quant_cell(&q, UI_QCOL_GROUP, b, sizeof b), "2");
+    ck_assert_str_eq(ui_quant_cell(&q, UI_QCOL_ID, b, 5), "CNN/"); /* truncated, terminated */
+    ck_assert_str_eq(ui_quant_column_title(UI_QCOL_PER_CHANNEL), "per-ch");
+    ck_assert_int_gt(ui_quant_column_width(UI_QCOL_ID), 0);
+}
+END_TEST
+
+START_TEST(test_scope_hits_exact_regex_and_errors)
+{
+    struct graph_view *v = zoo_view("cnn");
+    bool hit[16];
+    char err[256] = "";
+    ck_assert_int_eq(ui_scope_hits(v, "CNN/conv1", hit, err, sizeof err), 1);
+    ck_assert(hit[0] && !hit[1]);
+    ck_assert_int_eq(ui_scope_hits(v, "{re}fc[0-9]$", hit, err, sizeof err), 2);
+    ck_assert(hit[graph_view_find(v, "CNN/fc1")] && hit[graph_view_find(v, "CNN/fc2")]);
+    ck_assert(!hit[0]);
+    ck_assert_int_eq(ui_scope_hits(v, "CNN/nope", hit, err, sizeof err), 0);
+    ck_assert_int_eq(ui_scope_hits(v, "{re}conv(", hit, err, sizeof err), -1);
+    ck_assert_int_gt((int)strlen(err), 0); /* the engine says what is wrong */
+    for (int i = 0; i < v->n_nodes; i++)
+        ck_assert(!hit[i]);
+    ck_assert_int_eq(ui_scope_hits(NULL, "CNN/conv1", hit, err, sizeof err), 0);
+    graph_view_release(v);
+}
+END_TEST
+
+START_TEST(test_scroll_keeps_the_selection_in_view)
+{
+    struct ui_scroll s = {.cursor = true, .n = 50, .page = 10};
+    ck_assert(ui_scroll_key(&s, 'j'));
+    ck_assert_int_eq(s.sel, 1);
+    ck_assert(ui_scroll_key(&s, UI_KEY_FN(KEY_NPAGE)));
+    ck_assert_int_eq(s.sel, 10);
+    ck_assert_int_eq(s.top, 1); /* the selection is the last row shown */
+    ck_assert(ui_scroll_key(&s, 'G'));
+    ck_assert_int_eq(s.sel, 49);
+    ck_assert_int_eq(s.top, 40);
+    ck_assert(ui_scroll_key(&s, UI_KEY_FN(KEY_HOME)));
+    ck_assert_int_eq(s.sel, 0);
+    ck_assert_int_eq(s.top, 0);
+    ck_assert(!ui_scroll_key(&s, 'x'));
+    s.n = 0; /* an empty list */
+    ui_scroll_clamp(&s);
+    ck_assert_int_eq(s.sel, 0);
+    ck_assert_int_eq(s.top, 0);
+    struct ui_scroll plain = {.n = 30, .page = 10}; /* no cursor: keys scroll */
+    ck_assert(ui_scroll_key(&plain, 'G'));
+    ck_assert_int_eq(plain.top, 20);
+    ui_scroll_by(&plain, -3);
+    ck_assert_int_eq(plain.top, 17);
+    ui_scroll_by(&plain, -100);
+    ck_assert_int_eq(plain.top, 0);
+}
+END_TEST
+
+START_TEST(test_train_form_trains_the_compression)
+{
+    struct ui_form *f = ui_train_form_new();
+    ck_assert(ui_form_check(f));
+    char code[1024];
+    ui_train_form_lua(f, "comp", code, sizeof code);
+    ck_assert_ptr_nonnull(strstr(code, "lr = 0.02}, compression = comp})"));
+    ui_train_form_lua(f, NULL, code, sizeof code);
+    ck_assert_ptr_null(strstr(code, "compression"));
+    ui_train_form_free(f);
+}
+END_TEST
+
 static Suite *ui_suite(void)
 {
     Suite *s = suite_create("ui");
@@ -347,6 +586,16 @@ static Suite *ui_suite(void)
     tcase_add_test(data, test_line_ring_splits_and_forgets);
     tcase_add_test(data, test_train_history_copies_changes_only);
     suite_add_tcase(s, data);
+    TCase *comp = tcase_create("compression");
+    tcase_set_timeout(comp, 60);
+    tcase_add_test(comp, test_compression_view_copies_quantizers_and_scopes);
+    tcase_add_test(comp, test_compression_trace_copies_changes_only);
+    tcase_add_test(comp, test_quant_sort_is_stable_and_reverses);
+    tcase_add_test(comp, test_quant_cells_format);
+    tcase_add_test(comp, test_scope_hits_exact_regex_and_errors);
+    tcase_add_test(comp, test_scroll_keeps_the_selection_in_view);
+    tcase_add_test(comp, test_train_form_trains_the_compression);
+    suite_add_tcase(s, comp);
     return s;
 }
 

@@ -9,6 +9,7 @@
 
 #include "../draw.h"
 #include "../fmt.h"
+#include "../widgets/text_view.h"
 
 struct graph_panel {
     struct ui_panel base;
@@ -18,7 +19,7 @@ struct graph_panel {
     char **collapsed;
     int n_collapsed;
     struct ui_graph_rows rows;
-    int sel, top, page;
+    struct ui_scroll pos; /* the selected row */
     regex_t re;
     bool have_re;
 };
@@ -31,7 +32,9 @@ static const struct ui_key_help graph_keys[] = {
     {"v", "tree of scopes or flat list in topological order"},
     {"/ n N", "search scopes with a regex; next / previous match"},
     {"p c", "jump to the node's (first) producer / consumer; the Inspector lists all"},
-    {"marks", "Q: quantized inputs, S: sparsity (share of zero weights), P: pruned channels"},
+    {"marks", "Q8: quantizers (bits) feed it (q8: disabled for now); S40%: sparsity mask; "
+              "P3/32: pruned channels"},
+    {"»", "the Scopes panel's pattern matches the node"},
     {NULL, NULL},
 };
 
@@ -44,11 +47,12 @@ static void rebuild(struct graph_panel *g)
 {
     int node = g->base.app->selected;
     ui_graph_rows_build(&g->rows, g->view, g->tree, g->collapsed, g->n_collapsed);
+    g->pos.n = g->rows.n;
     int row = node >= 0 ? ui_graph_rows_find_node(&g->rows, node) : -1;
     if (row >= 0)
-        g->sel = row;
-    if (g->sel >= g->rows.n)
-        g->sel = g->rows.n ? g->rows.n - 1 : 0;
+        g->pos.sel = row;
+    if (g->pos.sel >= g->rows.n)
+        g->pos.sel = g->rows.n ? g->rows.n - 1 : 0;
 }
 
 /* the shared selection follows the row */
@@ -58,9 +62,9 @@ static void select_row(struct graph_panel *g, int row)
         row = 0;
     if (row >= g->rows.n)
         row = g->rows.n - 1;
-    g->sel = row < 0 ? 0 : row;
+    g->pos.sel = row < 0 ? 0 : row;
     g->base.app->selected =
-        g->rows.n && g->rows.rows[g->sel].kind == UI_ROW_NODE ? g->rows.rows[g->sel].node : -1;
+        g->rows.n && g->rows.rows[g->pos.sel].kind == UI_ROW_NODE ? g->rows.rows[g->pos.sel].node : -1;
 }
 
 static bool update(struct ui_panel *p)
@@ -76,7 +80,7 @@ static bool update(struct ui_panel *p)
     graph_view_retain(g->view);
     g->view_serial = a->view_serial;
     if (!same) { /* another model: start at its top */
-        g->sel = g->top = 0;
+        g->pos.sel = g->pos.top = 0;
         a->selected = -1;
         for (int i = 0; i < g->n_collapsed; i++)
             free(g->collapsed[i]);
@@ -142,14 +146,14 @@ static enum ui_result fold(struct graph_panel *g, int how) /* -1 fold, 1 unfold,
 {
     if (!g->rows.n)
         return UI_HANDLED;
-    struct ui_graph_row *row = &g->rows.rows[g->sel];
+    struct ui_graph_row *row = &g->rows.rows[g->pos.sel];
     if (row->kind == UI_ROW_NODE) {
         if (how >= 0 || row->depth == 0) {
             if (how == 0)
                 ui_app_focus(g->base.app, UI_PANEL_INSPECTOR);
             return UI_REDRAW;
         }
-        for (int i = g->sel - 1; i >= 0; i--) /* Left on a node: to its group */
+        for (int i = g->pos.sel - 1; i >= 0; i--) /* Left on a node: to its group */
             if (g->rows.rows[i].depth < row->depth) {
                 select_row(g, i);
                 break;
@@ -182,7 +186,7 @@ static void fold_all(struct graph_panel *g, bool on)
         ui_graph_rows_fini(&all);
     }
     rebuild(g);
-    select_row(g, g->sel);
+    select_row(g, g->pos.sel);
 }
 
 /* ---- search and jumps ---- */
@@ -267,31 +271,12 @@ static enum ui_result jump(struct graph_panel *g, bool producers)
 static enum ui_result handle_key(struct ui_panel *p, int key)
 {
     struct graph_panel *g = gp(p);
-    int page = g->page > 1 ? g->page - 1 : 1;
     char err[256];
+    if (ui_scroll_key(&g->pos, key)) {
+        select_row(g, g->pos.sel);
+        return UI_REDRAW;
+    }
     switch (key) {
-    case UI_KEY_FN(KEY_UP):
-    case 'k':
-        select_row(g, g->sel - 1);
-        return UI_REDRAW;
-    case UI_KEY_FN(KEY_DOWN):
-    case 'j':
-        select_row(g, g->sel + 1);
-        return UI_REDRAW;
-    case UI_KEY_FN(KEY_PPAGE):
-        select_row(g, g->sel - page);
-        return UI_REDRAW;
-    case UI_KEY_FN(KEY_NPAGE):
-        select_row(g, g->sel + page);
-        return UI_REDRAW;
-    case UI_KEY_FN(KEY_HOME):
-    case 'g':
-        select_row(g, 0);
-        return UI_REDRAW;
-    case UI_KEY_FN(KEY_END):
-    case 'G':
-        select_row(g, g->rows.n - 1);
-        return UI_REDRAW;
     case '\r':
     case '\n':
     case ' ':
@@ -311,7 +296,7 @@ static enum ui_result handle_key(struct ui_panel *p, int key)
     case 'v':
         g->tree = !g->tree;
         rebuild(g);
-        select_row(g, g->sel);
+        select_row(g, g->pos.sel);
         ui_app_message(p->app, UI_STYLE_NORMAL, "%s",
                        g->tree ? "tree of scopes" : "flat list in topological order");
         return UI_REDRAW;
@@ -333,12 +318,12 @@ static enum ui_result mouse(struct ui_panel *p, int row, int col, int wheel)
     struct graph_panel *g = gp(p);
     (void)col;
     if (wheel) {
-        select_row(g, g->sel + 3 * wheel);
+        select_row(g, g->pos.sel + 3 * wheel);
         return UI_REDRAW;
     }
-    int r = g->top + row - 2; /* rows start under the header */
+    int r = g->pos.top + row - 2; /* rows start under the header */
     if (row >= 2 && r < g->rows.n) {
-        if (r == g->sel && g->rows.rows[r].kind == UI_ROW_GROUP)
+        if (r == g->pos.sel && g->rows.rows[r].kind == UI_ROW_GROUP)
             return fold(g, 0);
         select_row(g, r);
     }
@@ -383,7 +368,7 @@ static void draw_row(struct graph_panel *g, WINDOW *w, int y, int width, const s
                      int r, bool focused)
 {
     const struct ui_graph_row *row = &g->rows.rows[r];
-    bool selected = r == g->sel;
+    bool selected = r == g->pos.sel;
     attr_t base = selected ? ui_style(focused ? UI_STYLE_SELECTED : UI_STYLE_HEADER) : A_NORMAL;
     if (selected)
         ui_fill(w, y, 1, width, base | (focused ? 0 : A_UNDERLINE));
@@ -398,8 +383,13 @@ static void draw_row(struct graph_panel *g, WINDOW *w, int y, int width, const s
         ui_put(w, y, 1 + c->name + 1, c->op + 1 + c->shape, buf, base | ui_style(UI_STYLE_DIM));
     } else {
         const struct graph_view_node *n = &g->view->nodes[row->node];
-        ui_put(w, y, x, c->name - 2 * row->depth, row->name,
-               base | (match ? ui_style(UI_STYLE_MATCH) : 0));
+        const struct ui_app *a = g->base.app;
+        bool scoped = a->scope_hit && a->scope_serial == a->view_serial && a->scope_hit[row->node];
+        if (scoped) /* the Scopes panel's pattern names it */
+            x += ui_put(w, y, x, c->name - 2 * row->depth, ui_term_utf8() ? "» " : "> ",
+                         base | ui_style(UI_STYLE_MATCH) | A_BOLD);
+        ui_put(w, y, x, c->name - (x - 1), row->name,
+               base | (match || scoped ? ui_style(UI_STYLE_MATCH) : 0) | (scoped ? A_BOLD : 0));
         ui_put(w, y, 1 + c->name + 1, c->op, n->op, base);
         if (c->shape)
             ui_put(w, y, 1 + c->name + 1 + c->op + 1, c->shape, n->out_shape, base);
@@ -448,15 +438,11 @@ static void draw(struct ui_panel *p, WINDOW *w, bool focused)
     }
     if (c.params)
         ui_put_right(w, 1, end, c.params, "params", hdr);
-    g->page = h - 1;
-    if (g->sel < g->top)
-        g->top = g->sel;
-    if (g->sel >= g->top + g->page)
-        g->top = g->sel - g->page + 1;
-    if (g->top > 0 && g->top + g->page > g->rows.n)
-        g->top = g->rows.n > g->page ? g->rows.n - g->page : 0;
-    for (int i = 0; i < g->page && g->top + i < g->rows.n; i++)
-        draw_row(g, w, 2 + i, width, &c, g->top + i, focused);
+    g->pos.page = h - 1;
+    g->pos.n = g->rows.n;
+    ui_scroll_clamp(&g->pos);
+    for (int i = 0; i < g->pos.page && g->pos.top + i < g->rows.n; i++)
+        draw_row(g, w, 2 + i, width, &c, g->pos.top + i, focused);
 }
 
 static void title(struct ui_panel *p, char *buf, size_t size)
@@ -467,15 +453,18 @@ static void title(struct ui_panel *p, char *buf, size_t size)
         snprintf(buf, size, "Graph");
         return;
     }
-    snprintf(buf, size, "Graph  %s: %d nodes, %s params, %s FLOPs", g->view->name, g->view->n_nodes,
-             ui_fmt_count(g->view->params, params, sizeof params),
-             ui_fmt_si((double)g->view->flops, flops, sizeof flops));
+    const struct ui_app *a = p->app;
+    int n = snprintf(buf, size, "Graph  %s: %d nodes, %s params, %s FLOPs", g->view->name,
+                     g->view->n_nodes, ui_fmt_count(g->view->params, params, sizeof params),
+                     ui_fmt_si((double)g->view->flops, flops, sizeof flops));
+    if (a->scope_pattern[0] && a->scope_hits >= 0 && n > 0 && (size_t)n < size)
+        snprintf(buf + n, size - (size_t)n, "  [%d match %s]", a->scope_hits, a->scope_pattern);
 }
 
 const struct ui_graph_row *ui_graph_panel_row(struct ui_panel *p)
 {
     struct graph_panel *g = gp(p);
-    return g->view && g->sel < g->rows.n ? &g->rows.rows[g->sel] : NULL;
+    return g->view && g->pos.sel < g->rows.n ? &g->rows.rows[g->pos.sel] : NULL;
 }
 
 static void destroy(struct ui_panel *p)
@@ -510,5 +499,6 @@ struct ui_panel *ui_graph_panel_new(struct ui_app *a)
     g->base.cls = &graph_class;
     g->base.app = a;
     g->tree = true;
+    g->pos.cursor = true;
     return &g->base;
 }

@@ -10,6 +10,7 @@
 #include "../draw.h"
 #include "../fmt.h"
 #include "../widgets/histogram.h"
+#include "../widgets/text_view.h"
 
 enum { HIST_ROWS = 6 };
 
@@ -21,7 +22,7 @@ struct item {
 
 struct inspector_panel {
     struct ui_panel base;
-    int scroll, page;
+    struct ui_scroll pos; /* a plain scroll offset (pos.top) */
     int last_node;
     struct graph_view *view; /* a reference: the items point into it while drawing */
     unsigned view_serial;
@@ -239,7 +240,7 @@ static bool update(struct ui_panel *p)
         q->view_serial = a->view_serial;
     }
     if (q->last_node != a->selected)
-        q->scroll = 0;
+        q->pos.top = 0;
     q->last_node = a->selected;
     return changed;
 }
@@ -250,13 +251,12 @@ static void draw(struct ui_panel *p, WINDOW *w, bool focused)
     (void)focused;
     int h = getmaxy(w) - 2, width = getmaxx(w) - 2;
     build(q, width);
-    q->page = h;
-    if (q->scroll > q->n - h)
-        q->scroll = q->n - h;
-    if (q->scroll < 0)
-        q->scroll = 0;
-    for (int r = 0; r < h && q->scroll + r < q->n; r++) {
-        const struct item *it = &q->items[q->scroll + r];
+    q->pos.n = q->n;
+    q->pos.page = h;
+    ui_scroll_clamp(&q->pos);
+    int top = q->pos.top;
+    for (int r = 0; r < h && top + r < q->n; r++) {
+        const struct item *it = &q->items[top + r];
         if (it->hist) {
             int rows = HIST_ROWS;
             if (r + rows > h) /* a histogram cut at the bottom: its top rows only */
@@ -270,7 +270,7 @@ static void draw(struct ui_panel *p, WINDOW *w, bool focused)
     }
     if (q->n > h) {
         char more[32];
-        snprintf(more, sizeof more, " %d/%d ", q->scroll + h < q->n ? q->scroll + h : q->n, q->n);
+        snprintf(more, sizeof more, " %d/%d ", top + h < q->n ? top + h : q->n, q->n);
         ui_put_right(w, h + 1, width, width, more, ui_style(UI_STYLE_DIM));
     }
 }
@@ -278,46 +278,16 @@ static void draw(struct ui_panel *p, WINDOW *w, bool focused)
 static enum ui_result handle_key(struct ui_panel *p, int key)
 {
     struct inspector_panel *q = ip(p);
-    int page = q->page > 1 ? q->page - 1 : 1;
-    switch (key) {
-    case UI_KEY_FN(KEY_UP):
-    case 'k':
-        q->scroll--;
-        break;
-    case UI_KEY_FN(KEY_DOWN):
-    case 'j':
-        q->scroll++;
-        break;
-    case UI_KEY_FN(KEY_PPAGE):
-        q->scroll -= page;
-        break;
-    case UI_KEY_FN(KEY_NPAGE):
-    case ' ':
-        q->scroll += page;
-        break;
-    case UI_KEY_FN(KEY_HOME):
-    case 'g':
-        q->scroll = 0;
-        break;
-    case UI_KEY_FN(KEY_END):
-    case 'G':
-        q->scroll = q->n;
-        break;
-    default:
-        return UI_IGNORED;
-    }
-    if (q->scroll < 0)
-        q->scroll = 0;
-    return UI_REDRAW;
+    if (key == ' ') /* Space pages, as in a pager */
+        key = UI_KEY_FN(KEY_NPAGE);
+    return ui_scroll_key(&q->pos, key) ? UI_REDRAW : UI_IGNORED;
 }
 
 static enum ui_result mouse(struct ui_panel *p, int row, int col, int wheel)
 {
     (void)row;
     (void)col;
-    ip(p)->scroll += 3 * wheel;
-    if (ip(p)->scroll < 0)
-        ip(p)->scroll = 0;
+    ui_scroll_by(&ip(p)->pos, 3 * wheel);
     return UI_REDRAW;
 }
 

@@ -15,6 +15,10 @@ struct ui_panel *ui_inspector_panel_new(struct ui_app *a);
 struct ui_panel *ui_training_panel_new(struct ui_app *a);
 struct ui_panel *ui_console_panel_new(struct ui_app *a);
 struct ui_panel *ui_log_panel_new(struct ui_app *a);
+/* the compression panels (over the view of `comp`) */
+struct ui_panel *ui_quantizers_panel_new(struct ui_app *a);
+struct ui_panel *ui_scopes_panel_new(struct ui_app *a);
+struct ui_panel *ui_pruning_panel_new(struct ui_app *a);
 
 /* selects the next (direction 1), previous (-1) or first from the selection (0) node whose
  * scope matches the POSIX extended regex; returns the number of matching nodes, or -1 with

@@ -16,10 +16,15 @@ struct training_panel {
     unsigned version;
     double *xs, *ys, *ex, *train_acc, *test_acc; /* the chart's points */
     int64_t cap, cap_epochs;
+    double *cx, *cy; /* the compression chart's points (level, or compression loss) */
+    int64_t cap_comp;
 };
 
 static const struct ui_key_help training_keys[] = {
     {"t F5", "the training form (epochs, lr, batch, data subset, seed): starts a run"},
+    {"S", "the compression's statistics (NNCF's tables) in the Console: :stats"},
+    {"compression", "with `comp` on `model` the run trains it (compression = comp): the "
+                    "level and compression loss are plotted per step"},
     {"x F8 ^C", "cancel the run after its current step; the model keeps its weights"},
     {NULL, NULL},
 };
@@ -32,9 +37,70 @@ static struct training_panel *tp(struct ui_panel *p)
 static bool update(struct ui_panel *p)
 {
     struct training_panel *t = tp(p);
-    bool changed = t->version != p->app->train.version;
-    t->version = p->app->train.version;
+    unsigned v = p->app->train.version + p->app->comp_series.version + p->app->cview_serial;
+    bool changed = t->version != v;
+    t->version = v;
     return changed;
+}
+
+/* ---- compression during the run ---- */
+
+/* whether the series has a level (sparsity or pruning) to plot */
+static bool has_level(const struct compression_series *c)
+{
+    for (int64_t i = 0; i < c->n; i++)
+        if (!isnan(c->points[i].level))
+            return true;
+    return false;
+}
+
+/* the level per step, or else the compression loss per step; false when out of memory */
+static bool compression_points(struct training_panel *t, const struct compression_series *c,
+                               bool level)
+{
+    if (c->n > t->cap_comp) {
+        double *x = realloc(t->cx, sizeof *x * (size_t)c->n);
+        double *y = x ? realloc(t->cy, sizeof *y * (size_t)c->n) : NULL;
+        if (x)
+            t->cx = x;
+        if (!y)
+            return false;
+        t->cy = y;
+        t->cap_comp = c->n;
+    }
+    for (int64_t i = 0; i < c->n; i++) {
+        t->cx[i] = (double)c->points[i].global_step;
+        t->cy[i] = level ? c->points[i].level : c->points[i].loss;
+    }
+    return true;
+}
+
+/* one line: the algorithms, the stage, the level and the compression loss (live in a run) */
+static void draw_compression(WINDOW *w, int y, int width, const struct ui_app *a)
+{
+    const struct compression_view *cv = ui_app_compression(a);
+    const struct compression_series *c = &a->comp_series;
+    /* the last run's figures while they are about this compression */
+    const struct compression_point *last =
+        c->active && c->n && (!cv || cv->key == c->key) ? &c->points[c->n - 1] : NULL;
+    char text[320] = "";
+    size_t k = 0;
+    float level = last ? last->level : cv && cv->has_level ? cv->level : NAN;
+    if (isnan(level) && cv && cv->has_cost && !last)
+        level = cv->cost.level;
+    if (!isnan(level))
+        k += (size_t)snprintf(text + k, sizeof text - k, "level %.3f | ", level);
+    float rate = last ? last->rate : cv && cv->has_rate ? cv->rate : NAN;
+    if (!isnan(rate) && k < sizeof text)
+        k += (size_t)snprintf(text + k, sizeof text - k, "rate %.3f | ", rate);
+    if (last && k < sizeof text)
+        k += (size_t)snprintf(text + k, sizeof text - k, "comp loss %.4g | ", last->loss);
+    if (cv && cv->n_quantizers && k < sizeof text)
+        k += (size_t)snprintf(text + k, sizeof text - k, "%d quantizers | ", cv->n_quantizers);
+    if (k < sizeof text)
+        snprintf(text + k, sizeof text - k, "%s %s", cv ? cv->algos : "compression",
+                 cv ? cv->stage : "");
+    ui_put(w, y, 1, width, text, ui_style(UI_STYLE_SERIES2) | A_BOLD);
 }
 
 /* the points of the snapshot as doubles for the charts; false when out of memory */
@@ -150,12 +216,20 @@ static int draw_final(WINDOW *w, int y_last, int width, const struct train_snaps
 }
 
 static void draw_charts(struct training_panel *t, WINDOW *w, int y, int h, int width,
-                        const struct train_snapshot *s)
+                        const struct ui_app *a)
 {
+    const struct train_snapshot *s = &a->train;
+    const struct compression_series *c = &a->comp_series;
     if (!points(t, s))
         return;
-    bool both = h >= 12;
-    int loss_h = both ? h * 3 / 5 : h;
+    bool comp = c->active && c->n > 0, level = comp && has_level(c);
+    if (comp && !compression_points(t, c, level))
+        comp = false;
+    /* the loss always; the compression's chart during a compressed run; the accuracy when
+     * there is room for it too */
+    int charts = 1 + comp + (h >= (comp ? 18 : 12));
+    int loss_h = charts == 1 ? h : charts == 2 ? h * 3 / 5 : h * 2 / 5;
+    int comp_h = comp ? (charts == 2 ? h - loss_h : (h - loss_h) / 2) : 0;
     struct ui_series loss = {t->xs, t->ys, (int)s->n_steps, UI_STYLE_SERIES1, "train (per step)"};
     struct ui_chart_opts o = ui_chart_defaults();
     o.title = "loss";
@@ -164,7 +238,17 @@ static void draw_charts(struct training_panel *t, WINDOW *w, int y, int h, int w
     o.x_unit = "steps";
     o.y_format = "%.3f";
     ui_chart_draw(w, y, 1, loss_h, width, &loss, 1, &o);
-    if (!both)
+    if (comp) {
+        struct ui_series cs = {t->cx, t->cy, (int)c->n, UI_STYLE_SERIES2,
+                               level ? "level" : "compression loss"};
+        o.title = level ? "compression level (sparsity / pruning)" : "compression loss";
+        o.y_format = level ? "%.2f" : "%.3g";
+        if (level)
+            o.y_min = 0;
+        ui_chart_draw(w, y + loss_h, 1, comp_h, width, &cs, 1, &o);
+        o.y_min = NAN;
+    }
+    if (charts == 1 + comp)
         return;
     struct ui_series acc[2] = {
         {t->ex, t->train_acc, s->n_epochs, UI_STYLE_SERIES1, "train"},
@@ -174,7 +258,8 @@ static void draw_charts(struct training_panel *t, WINDOW *w, int y, int h, int w
     o.x_min = 0;
     o.x_max = s->epochs;
     o.x_unit = s->epochs == 1 ? "epoch" : "epochs";
-    ui_chart_draw(w, y + loss_h, 1, h - loss_h, width, acc, 2, &o);
+    o.y_format = "%.3f";
+    ui_chart_draw(w, y + loss_h + comp_h, 1, h - loss_h - comp_h, width, acc, 2, &o);
 }
 
 static void draw(struct ui_panel *p, WINDOW *w, bool focused)
@@ -195,13 +280,25 @@ static void draw(struct ui_panel *p, WINDOW *w, bool focused)
         };
         for (int i = 0; i < (int)(sizeof intro / sizeof *intro) && i < h; i++)
             ui_put(w, 1 + i, 1, width, intro[i], i ? A_NORMAL : A_BOLD);
+        if (ui_app_compression(p->app)) /* the run will train it (QAT, sparsity, pruning) */
+            draw_compression(w, 2, width, p->app);
         return;
     }
     draw_status(w, 1, width, s);
     draw_progress(w, 2, width, s);
+    if (ui_app_compression(p->app) || p->app->comp_series.active)
+        draw_compression(w, 3, width, p->app);
     int rows = draw_final(w, h, width, s);
     if (h - 3 - rows >= 5)
-        draw_charts(t, w, 4, h - 3 - rows, width, s);
+        draw_charts(t, w, 4, h - 3 - rows, width, p->app);
+}
+
+static enum ui_result handle_key(struct ui_panel *p, int key)
+{
+    if (key != 'S')
+        return UI_IGNORED;
+    ui_action_command(p->app, "stats");
+    return UI_REDRAW;
 }
 
 static void title(struct ui_panel *p, char *buf, size_t size)
@@ -221,6 +318,8 @@ static void destroy(struct ui_panel *p)
     free(t->ex);
     free(t->train_acc);
     free(t->test_acc);
+    free(t->cx);
+    free(t->cy);
     free(t);
 }
 
@@ -228,6 +327,7 @@ static const struct ui_panel_class training_class = {
     .name = "Training",
     .title = title,
     .draw = draw,
+    .handle_key = handle_key,
     .update = update,
     .destroy = destroy,
     .keys = training_keys,

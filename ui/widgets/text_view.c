@@ -108,3 +108,70 @@ bool ui_text_view_key(struct ui_text_view *v, int key, int page, bool lines)
         return false;
     }
 }
+
+/* ---- list positions ---- */
+
+void ui_scroll_clamp(struct ui_scroll *s)
+{
+    int page = s->page > 0 ? s->page : 1;
+    if (s->cursor) {
+        if (s->sel >= s->n)
+            s->sel = s->n - 1;
+        if (s->sel < 0)
+            s->sel = 0;
+        if (s->sel < s->top)
+            s->top = s->sel;
+        if (s->sel >= s->top + page)
+            s->top = s->sel - page + 1;
+    }
+    if (s->top > s->n - page)
+        s->top = s->n - page;
+    if (s->top < 0)
+        s->top = 0;
+}
+
+void ui_scroll_by(struct ui_scroll *s, int rows)
+{
+    if (s->cursor)
+        s->sel += rows;
+    else
+        s->top += rows;
+    ui_scroll_clamp(s);
+}
+
+void ui_scroll_select(struct ui_scroll *s, int r)
+{
+    s->sel = r;
+    ui_scroll_clamp(s);
+}
+
+bool ui_scroll_key(struct ui_scroll *s, int key)
+{
+    int page = s->page > 1 ? s->page - 1 : 1;
+    switch (key) {
+    case UI_KEY_FN(KEY_UP):
+    case 'k':
+        ui_scroll_by(s, -1);
+        return true;
+    case UI_KEY_FN(KEY_DOWN):
+    case 'j':
+        ui_scroll_by(s, 1);
+        return true;
+    case UI_KEY_FN(KEY_PPAGE):
+        ui_scroll_by(s, -page);
+        return true;
+    case UI_KEY_FN(KEY_NPAGE):
+        ui_scroll_by(s, page);
+        return true;
+    case UI_KEY_FN(KEY_HOME):
+    case 'g':
+        ui_scroll_by(s, -(s->n + 1));
+        return true;
+    case UI_KEY_FN(KEY_END):
+    case 'G':
+        ui_scroll_by(s, s->n + 1);
+        return true;
+    default:
+        return false;
+    }
+}

@@ -15,6 +15,7 @@
 
 #include "compression/compression_internal.h"
 #include "compression/distillation/kd.h"
+#include "compression/state.h"
 #include "core/alloc.h"
 
 float nncw_kd_mse_loss(const float *s, const float *t, int64_t n, float scale, float *ds)
@@ -138,6 +139,73 @@ static enum nncw_status kd_output_loss(void *self, const struct nncw_tensor *inp
     return NNCW_OK;
 }
 
+/* ---- controller state (checkpoints): the teacher's dropout streams, so that a resumed run
+ * draws what the interrupted one would; the settings come from the config ---- */
+static enum nncw_status kd_get_state(const void *self, char **json)
+{
+    const struct kd *kd = self;
+    struct nncw_state *st = nncw_state_new();
+    if (!st)
+        return NNCW_FAIL(NNCW_ERR_NOMEM, "knowledge distillation state: out of memory");
+    nncw_state_set_u64(st, "seed", kd->seed);
+    for (int i = 0; i < 2; i++) {
+        if (!kd->ex[i])
+            continue;
+        struct nncw_state *e = nncw_state_new();
+        if (e) {
+            struct nncw_rng r = nncw_exec_get_rng(kd->ex[i]);
+            nncw_state_set_number(e, "batch", (double)nncw_exec_get_input(kd->ex[i], 0)->shape[0]);
+            nncw_state_set_rng(e, "rng", &r);
+        }
+        nncw_state_append(st, "teacher_streams", e);
+    }
+    enum nncw_status s = nncw_state_print(st, json);
+    nncw_state_free(st);
+    return s;
+}
+
+static enum nncw_status kd_set_stream(struct kd *kd, const struct nncw_state *st, int i)
+{
+    struct nncw_state *e;
+    NNCW_TRY(nncw_state_get_item(st, "teacher_streams", i, &e));
+    int64_t batch = 0;
+    struct nncw_rng r;
+    enum nncw_status s = nncw_state_get_int(e, "batch", &batch);
+    if (s == NNCW_OK)
+        s = nncw_state_get_rng(e, "rng", &r);
+    if (s == NNCW_OK && (batch < 1 || batch > 1 << 20))
+        s = NNCW_FAIL(NNCW_ERR_PARSE, "knowledge distillation state: teacher batch %lld",
+                      (long long)batch);
+    struct nncw_exec *ex;
+    if (s == NNCW_OK)
+        s = teacher_exec(kd, batch, &ex);
+    if (s == NNCW_OK)
+        nncw_exec_set_rng(ex, &r);
+    nncw_state_free(e);
+    return s;
+}
+
+static enum nncw_status kd_set_state(void *self, const char *json)
+{
+    struct kd *kd = self;
+    struct nncw_state *st;
+    NNCW_TRY(nncw_state_parse(json, "knowledge distillation state", &st));
+    uint64_t seed = 0;
+    int n = 0;
+    enum nncw_status s = nncw_state_get_u64(st, "seed", &seed);
+    if (s == NNCW_OK)
+        s = nncw_state_count(st, "teacher_streams", &n);
+    if (s == NNCW_OK && n > 2)
+        s = NNCW_FAIL(NNCW_ERR_PARSE, "knowledge distillation state: %d teacher streams (at "
+                      "most 2)", n);
+    if (s == NNCW_OK)
+        kd->seed = seed; /* executors made from here on use it */
+    for (int i = 0; i < n && s == NNCW_OK; i++)
+        s = kd_set_stream(kd, st, i);
+    nncw_state_free(st);
+    return s;
+}
+
 enum nncw_status nncw_knowledge_distillation_build(struct nncw_graph *g,
                                                    const struct nncw_config *cfg, int entry,
                                                    const struct nncw_compression_init *init,
@@ -160,6 +228,8 @@ enum nncw_status nncw_knowledge_distillation_build(struct nncw_graph *g,
     *out = (struct nncw_compression_algo){.name = "knowledge_distillation",
                                           .self = kd,
                                           .output_loss = kd_output_loss,
+                                          .get_state = kd_get_state,
+                                          .set_state = kd_set_state,
                                           .free = kd_free};
     return NNCW_OK;
 }

@@ -53,7 +53,7 @@ enum nncw_status nncw_kd_config_parse(const struct nncw_config *cfg, int index,
                          "config '%s': compression[%d] is '%s', not knowledge_distillation",
                          c.source, index, e->algorithm);
     char path[32], kp[64];
-    snprintf(path, sizeof path, "compression[%d]", index);
+    snprintf(path, sizeof path, "%s", e->path);
     if (e->n_ignored || e->n_target) {
         nncw_qcfg_path(kp, sizeof kp, path, e->n_ignored ? "ignored_scopes" : "target_scopes");
         return nncw_qcfg_fail(&c, kp,

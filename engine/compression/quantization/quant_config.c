@@ -460,7 +460,7 @@ static enum nncw_status parse_params(const struct nncw_qcfg_ctx *c, const cJSON 
         else
             NNCW_TRY(nncw_qcfg_get_float(c, k, kp, 0, 1e6, &p->base_wd));
     }
-    q->staged = obj->child != NULL;
+
     return NNCW_OK;
 }
 
@@ -685,6 +685,7 @@ static enum nncw_status parse_entry(const struct nncw_qcfg_ctx *c,
     nncw_qcfg_path(kp, sizeof kp, q->path, "params");
     if (s == NNCW_OK && (s = parse_json_text(c, e->params_json, kp, &params)) == NNCW_OK)
         s = parse_params(c, params, kp, q);
+    q->staged = e->has_params; /* NNCF: the presence of params switches the staged scheduler on */
     cJSON_Delete(settings);
     cJSON_Delete(params);
     return s;
@@ -701,7 +702,7 @@ enum nncw_status nncw_quant_config_parse(const struct nncw_config *cfg, int inde
                          "config '%s': compression[%d] is '%s', not quantization", cfg->source,
                          index, e->algorithm);
     char path[32];
-    snprintf(path, sizeof path, "compression[%d]", index);
+    snprintf(path, sizeof path, "%s", e->path);
     struct nncw_quant_config *q;
     NNCW_TRY(new_defaults(cfg->source, path, cfg->target_device, &q));
     struct nncw_qcfg_ctx c = {q->source};

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "compression/compression_internal.h"
+#include "compression/precision/precision_init.h"
 #include "compression/quantization/hw_config.h"
 #include "compression/quantization/insert.h"
 #include "compression/quantization/quant_config.h"
@@ -14,6 +15,8 @@
 #include "compression/quantization/range_run.h"
 #include "core/alloc.h"
 #include "core/text_table.h"
+#include "compression/staged_schedule.h"
+#include "compression/state.h"
 #include "ops/fake_quantize.h"
 
 struct quantization {
@@ -25,6 +28,8 @@ struct quantization {
     /* the staged scheduler (NNCF's "params"): quantizers switch on at these epochs */
     bool staged;
     int act_start_epoch, weight_start_epoch;
+    int epoch; /* the scheduler's position: the last epoch stepped, -1 before the first */
+    struct nncw_staged_schedule lr_wd;
     float lr_multiplier; /* 1 when not set */
     bool standard_ops;
 };
@@ -52,10 +57,19 @@ static enum nncw_status set_enabled(struct quantization *z, bool weights, bool o
 static enum nncw_status quantization_epoch_step(void *self, int epoch)
 {
     struct quantization *z = self;
+    z->epoch = epoch;
     if (!z->staged)
         return NNCW_OK;
     NNCW_TRY(set_enabled(z, false, epoch >= z->act_start_epoch));
     return set_enabled(z, true, epoch >= z->weight_start_epoch);
+}
+
+static enum nncw_status quantization_lr_wd_override(void *self, double epoch, float *lr,
+                                                    float *weight_decay)
+{
+    const struct quantization *z = self;
+    nncw_staged_lr_wd(&z->lr_wd, epoch, lr, weight_decay);
+    return NNCW_OK;
 }
 
 static float quantization_lr_scale(void *self, int value_id)
@@ -189,6 +203,63 @@ static enum nncw_status quantization_statistics(const void *self, char **text)
     return NNCW_OK;
 }
 
+/* ---- controller state (checkpoints): scheduler position, enabled flags and the levels range
+ * initialisation chose (signedness follows the data); ranges are parameters and travel with
+ * the weights ---- */
+static const char *const state_attrs[] = {"enabled", "level_low", "level_high"};
+
+static enum nncw_status quantization_get_state(const void *self, char **json)
+{
+    const struct quantization *z = self;
+    int64_t *v = nncw_malloc((size_t)(z->nq ? z->nq : 1) * sizeof *v);
+    struct nncw_state *st = nncw_state_new();
+    enum nncw_status s = NNCW_OK;
+    if (!v || !st) {
+        s = NNCW_FAIL(NNCW_ERR_NOMEM, "quantization state: out of memory");
+        goto out;
+    }
+    nncw_state_set_number(st, "current_epoch", z->epoch);
+    for (int a = 0; a < 3; a++) {
+        for (int k = 0; k < z->nq; k++)
+            v[k] = nncw_node_get_attr_int(nncw_graph_get_node(z->g, z->q[k].node), state_attrs[a],
+                                          a == 0);
+        nncw_state_set_ints(st, state_attrs[a], v, z->nq);
+    }
+    s = nncw_state_print(st, json);
+out:
+    nncw_free(v);
+    nncw_state_free(st);
+    return s;
+}
+
+static enum nncw_status quantization_set_state(void *self, const char *json)
+{
+    struct quantization *z = self;
+    struct nncw_state *st;
+    NNCW_TRY(nncw_state_parse(json, "quantization state", &st));
+    size_t n = (size_t)(z->nq ? z->nq : 1);
+    int64_t *v = nncw_malloc(3 * n * sizeof *v);
+    int64_t epoch = -1;
+    enum nncw_status s = v ? nncw_state_get_int(st, "current_epoch", &epoch)
+                           : NNCW_FAIL(NNCW_ERR_NOMEM, "quantization state: out of memory");
+    for (int a = 0; a < 3 && s == NNCW_OK; a++)
+        s = nncw_state_get_ints(st, state_attrs[a], v + (size_t)a * n, z->nq);
+    for (int k = 0; k < z->nq && s == NNCW_OK; k++)
+        if (v[n + (size_t)k] >= v[2 * n + (size_t)k])
+            s = NNCW_FAIL(NNCW_ERR_PARSE, "quantization state: quantizer %d has levels %lld..%lld",
+                          k, (long long)v[n + (size_t)k], (long long)v[2 * n + (size_t)k]);
+    /* everything read and checked: now the nodes change */
+    for (int a = 0; a < 3 && s == NNCW_OK; a++)
+        for (int k = 0; k < z->nq && s == NNCW_OK; k++)
+            s = nncw_node_set_attr_int(nncw_graph_get_node(z->g, z->q[k].node), state_attrs[a],
+                                       a == 0 ? v[k] != 0 : v[(size_t)a * n + (size_t)k]);
+    if (s == NNCW_OK)
+        z->epoch = (int)epoch;
+    nncw_free(v);
+    nncw_state_free(st);
+    return s;
+}
+
 /* ---- building ---- */
 /* the initializer.range entry of a quantizer: its own (per-layer entries, scope overrides),
  * else the single entry, else NNCF's defaults */
@@ -272,13 +343,11 @@ static enum nncw_status apply_edits(struct nncw_quantizer_setup *setup,
 {
     for (int e = 0; edits && e < edits->n; e++) {
         const struct nncw_quantizer_edit *ed = &edits->quantizers[e];
-        int matched = 0;
         for (int i = 0; i < setup->n_points; i++) {
             bool hit;
             NNCW_TRY(nncw_scope_matches(ed->pattern, setup->points[i].id, &hit));
             if (!hit)
                 continue;
-            matched++;
             int group = setup->points[i].unified_group;
             for (int j = 0; j < setup->n_points; j++) {
                 struct nncw_quantizer_point *pt = &setup->points[j];
@@ -290,10 +359,15 @@ static enum nncw_status apply_edits(struct nncw_quantizer_setup *setup,
                 pt->chosen = k;
             }
         }
-        if (!matched)
-            return NNCW_FAIL(NNCW_ERR_NOT_FOUND, "no quantizer id matches '%s'", ed->pattern);
+        /* an edit whose quantizers a later scope change removed is kept, inert, and applies
+         * again if they come back (a new edit must match: nncw_compression_set_quantizers) */
     }
     return NNCW_OK;
+}
+
+const struct nncw_quantizer_setup *nncw_quantization_get_setup(const void *self)
+{
+    return ((const struct quantization *)self)->setup;
 }
 
 int nncw_quantization_count(const void *self)
@@ -357,6 +431,9 @@ enum nncw_status nncw_quantization_build(struct nncw_graph *g, const struct nncw
     if (s == NNCW_OK)
         s = nncw_quantizer_setup_build(g, z->qc, hw, &z->setup);
     nncw_hw_config_free(hw);
+    /* mixed precision (manual, HAWQ) on the float graph, before interactive edits */
+    if (s == NNCW_OK)
+        s = nncw_precision_init_run(g, z->qc, z->setup, init, edits ? edits->hawq : NULL);
     if (s == NNCW_OK)
         s = apply_edits(z->setup, edits);
     /* everything above only reads the graph; from here on it changes */
@@ -368,20 +445,32 @@ enum nncw_status nncw_quantization_build(struct nncw_graph *g, const struct nncw
         quantization_free(z);
         return s;
     }
+    z->epoch = -1;
     z->staged = z->qc->staged;
     z->act_start_epoch = z->qc->params.activations_quant_start_epoch;
     z->weight_start_epoch = z->qc->params.weights_quant_start_epoch;
     z->lr_multiplier =
         z->qc->compression_lr_multiplier > 0 ? z->qc->compression_lr_multiplier : 1.0f;
     z->standard_ops = z->qc->export_to_onnx_standard_ops;
+    const struct nncw_staged_params *p = &z->qc->params;
+    z->lr_wd = (struct nncw_staged_schedule){
+        .lr_poly_drop_start_epoch = p->lr_poly_drop_start_epoch,
+        .lr_poly_drop_duration_epochs = p->lr_poly_drop_duration_epochs,
+        .disable_wd_start_epoch = p->disable_wd_start_epoch,
+        .base_lr = p->base_lr,
+        .base_wd = p->base_wd};
     *bn_samples = init->data ? z->qc->init.num_bn_adaptation_samples : 0;
     *out = (struct nncw_compression_algo){.name = "quantization",
                                           .self = z,
                                           .epoch_step = quantization_epoch_step,
                                           .lr_scale = quantization_lr_scale,
+                                          .lr_wd_override =
+                                              z->staged ? quantization_lr_wd_override : NULL,
                                           .stage = quantization_stage,
                                           .statistics = quantization_statistics,
                                           .export_options = quantization_export_options,
+                                          .get_state = quantization_get_state,
+                                          .set_state = quantization_set_state,
                                           .free = quantization_free};
     return NNCW_OK;
 }

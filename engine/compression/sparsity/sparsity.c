@@ -9,6 +9,7 @@
 
 #include "compression/compression_internal.h"
 #include "compression/sparsity/sparsity_internal.h"
+#include "compression/state.h"
 #include "core/alloc.h"
 
 void nncw_sparsity_free(void *self)
@@ -143,6 +144,138 @@ static enum nncw_status sparsity_set_rate(void *self, float rate)
     return nncw_sparsity_set_level(self, rate);
 }
 
+/* ---- controller state (checkpoints): the scheduler's position, the level, the frozen flag
+ * and the per-layer figures the statistics show; the masks are parameters ---- */
+static struct nncw_state *scheduler_state(const struct nncw_sparsity_scheduler *sch)
+{
+    struct nncw_state *st = nncw_state_new();
+    if (!st)
+        return NULL;
+    nncw_state_set_number(st, "current_epoch", sch->epoch);
+    nncw_state_set_number(st, "steps_in_epoch", (double)sch->steps_in_epoch);
+    nncw_state_set_number(st, "steps_per_epoch", (double)sch->steps_per_epoch);
+    nncw_state_set_bool(st, "skipping", sch->skipping);
+    nncw_state_set_number(st, "counted_epochs", sch->counted_epochs);
+    nncw_state_set_number(st, "level", sch->level);
+    nncw_state_set_bool(st, "frozen", sch->frozen);
+    return st;
+}
+
+static enum nncw_status sparsity_get_state(const void *self, char **json)
+{
+    const struct nncw_sparsity *sp = self;
+    float *per_layer = nncw_malloc((size_t)(sp->n ? sp->n : 1) * sizeof *per_layer);
+    struct nncw_state *st = nncw_state_new();
+    enum nncw_status s = NNCW_OK;
+    if (!per_layer || !st) {
+        s = NNCW_FAIL(NNCW_ERR_NOMEM, "sparsity state: out of memory");
+        goto out;
+    }
+    nncw_state_set_number(st, "level", sp->level);
+    nncw_state_set_bool(st, "frozen", sp->frozen);
+    for (int i = 0; i < sp->n; i++)
+        per_layer[i] = sp->layers[i].threshold;
+    nncw_state_set_floats(st, "thresholds", per_layer, sp->n);
+    for (int i = 0; i < sp->n; i++)
+        per_layer[i] = sp->layers[i].target;
+    nncw_state_set_floats(st, "layer_targets", per_layer, sp->n);
+    struct nncw_state *sch = scheduler_state(&sp->sched);
+    nncw_state_set_child(st, "scheduler", sch);
+    s = nncw_state_print(st, json);
+out:
+    nncw_free(per_layer);
+    nncw_state_free(st);
+    return s;
+}
+
+static enum nncw_status read_scheduler(const struct nncw_state *st,
+                                       struct nncw_sparsity_scheduler *sch)
+{
+    struct nncw_state *v;
+    NNCW_TRY(nncw_state_get_child(st, "scheduler", &v));
+    int64_t epoch = 0, counted = 0;
+    double level = 0;
+    struct nncw_sparsity_scheduler next = *sch;
+    enum nncw_status s = nncw_state_get_int(v, "current_epoch", &epoch);
+    if (s == NNCW_OK)
+        s = nncw_state_get_int(v, "steps_in_epoch", &next.steps_in_epoch);
+    if (s == NNCW_OK)
+        s = nncw_state_get_int(v, "steps_per_epoch", &next.steps_per_epoch);
+    if (s == NNCW_OK)
+        s = nncw_state_get_bool(v, "skipping", &next.skipping);
+    if (s == NNCW_OK)
+        s = nncw_state_get_int(v, "counted_epochs", &counted);
+    if (s == NNCW_OK)
+        s = nncw_state_get_number(v, "level", &level);
+    if (s == NNCW_OK)
+        s = nncw_state_get_bool(v, "frozen", &next.frozen);
+    nncw_state_free(v);
+    if (s != NNCW_OK)
+        return s;
+    next.epoch = (int)epoch;
+    next.counted_epochs = (int)counted;
+    next.level = (float)level;
+    *sch = next;
+    return NNCW_OK;
+}
+
+/* RB's mask nodes carry the frozen flag the op reads */
+static enum nncw_status set_frozen(struct nncw_sparsity *sp, bool frozen)
+{
+    if (frozen && !sp->frozen)
+        return sp->ops->freeze(sp);
+    if (!frozen && sp->frozen) {
+        if (sp->cfg->algo == NNCW_SPARSITY_CONST)
+            return NNCW_FAIL(NNCW_ERR_PARSE, "const_sparsity state: its masks are always frozen");
+        for (int i = 0; i < sp->n && sp->cfg->algo == NNCW_SPARSITY_RB; i++)
+            NNCW_TRY(nncw_node_set_attr_int(nncw_graph_get_node(sp->g, sp->layers[i].node),
+                                            "frozen", 0));
+        sp->frozen = false;
+    }
+    return NNCW_OK;
+}
+
+static enum nncw_status sparsity_set_state(void *self, const char *json)
+{
+    struct nncw_sparsity *sp = self;
+    char what[64];
+    snprintf(what, sizeof what, "%s state", nncw_sparsity_algo_name(sp->cfg->algo));
+    struct nncw_state *st;
+    NNCW_TRY(nncw_state_parse(json, what, &st));
+    int n = sp->n ? sp->n : 1;
+    float *thresholds = nncw_malloc((size_t)n * sizeof(float));
+    float *targets = nncw_malloc((size_t)n * sizeof(float));
+    struct nncw_sparsity_scheduler sch = sp->sched;
+    double level = 0;
+    bool frozen = false;
+    enum nncw_status s = thresholds && targets
+                             ? nncw_state_get_number(st, "level", &level)
+                             : NNCW_FAIL(NNCW_ERR_NOMEM, "%s: out of memory", what);
+    if (s == NNCW_OK)
+        s = nncw_state_get_bool(st, "frozen", &frozen);
+    if (s == NNCW_OK)
+        s = nncw_state_get_floats(st, "thresholds", thresholds, sp->n);
+    if (s == NNCW_OK)
+        s = nncw_state_get_floats(st, "layer_targets", targets, sp->n);
+    if (s == NNCW_OK)
+        s = read_scheduler(st, &sch);
+    /* everything is read and checked; only now does the controller change */
+    if (s == NNCW_OK)
+        s = set_frozen(sp, frozen);
+    if (s == NNCW_OK) {
+        sp->sched = sch;
+        sp->level = (float)level;
+        for (int i = 0; i < sp->n; i++) {
+            sp->layers[i].threshold = thresholds[i];
+            sp->layers[i].target = targets[i];
+        }
+    }
+    nncw_free(thresholds);
+    nncw_free(targets);
+    nncw_state_free(st);
+    return s;
+}
+
 struct nncw_compression_algo nncw_sparsity_algo(struct nncw_sparsity *sp)
 {
     return (struct nncw_compression_algo){.name = nncw_sparsity_algo_name(sp->cfg->algo),
@@ -153,6 +286,8 @@ struct nncw_compression_algo nncw_sparsity_algo(struct nncw_sparsity *sp)
                                           .statistics = sparsity_statistics,
                                           .compression_rate = sparsity_rate,
                                           .set_compression_rate = sparsity_set_rate,
+                                          .get_state = sparsity_get_state,
+                                          .set_state = sparsity_set_state,
                                           .free = nncw_sparsity_free};
 }
 

@@ -340,7 +340,7 @@ enum nncw_status nncw_sparsity_config_parse(const struct nncw_config *cfg, int i
                          "config '%s': compression[%d] is '%s', not a sparsity algorithm",
                          cfg->source ? cfg->source : "<string>", index, e->algorithm);
     char path[32];
-    snprintf(path, sizeof path, "compression[%d]", index);
+    snprintf(path, sizeof path, "%s", e->path);
     struct nncw_sparsity_config *sc = NULL;
     NNCW_TRY(new_defaults(cfg->source ? cfg->source : "<string>", path,
                           (enum nncw_sparsity_algo)algo, &sc));

@@ -1,0 +1,28 @@
+/* Mixed precision on the Compression userdata (l_compression.c registers these): HAWQ's traces,
+ * curve and chosen point, picking and pinning, saved traces, the bit-FLOPs ratio; and the
+ * progress callback nncw.compression.create passes to HAWQ. */
+#pragma once
+
+#include <stdbool.h>
+
+#include <lauxlib.h>
+#include <lua.h>
+
+#include "compression/compression.h"
+
+/* methods merged into Compression's method table */
+extern const luaL_Reg app_lua_precision_methods[];
+
+/* a Lua function called as fn(iteration, iter_number, mean_trace); returning false stops */
+struct app_lua_progress {
+    lua_State *L;
+    int fn; /* stack index of the function, 0: none */
+    bool failed;
+    char error[512];
+};
+
+/* when the options table at opts has a "progress" function, points init at a trampoline that
+ * calls it through p (which must outlive the create call) */
+void app_lua_precision_progress_setup(lua_State *L, int opts, const char *fn,
+                                      struct app_lua_progress *p,
+                                      struct nncw_compression_init *init);

@@ -1,0 +1,204 @@
+/* The binarization section of a config: the entry's keys (kept as JSON text by the root parser)
+ * parsed with NNCF's defaults through the typed reads shared with the quantization parser. */
+#include "compression/binarization/binarization.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <cJSON.h>
+
+#include "compression/quantization/quantization_internal.h"
+#include "core/alloc.h"
+#include "core/common.h"
+
+static const char *const mode_names[] = {"xnor", "dorefa", NULL};
+_Static_assert(NNCW_ARRAY_LEN(mode_names) == NNCW_BINARIZATION_MODE_COUNT + 1, "mode_names");
+
+#define MAX_EPOCH 1000000
+
+const char *nncw_binarization_mode_name(enum nncw_binarization_mode m)
+{
+    return (unsigned)m < NNCW_BINARIZATION_MODE_COUNT ? mode_names[m] : "?";
+}
+
+/* params: the staged scheduler's keys, as for quantization */
+static enum nncw_status parse_params(const struct nncw_qcfg_ctx *c, const cJSON *obj,
+                                     const char *path, struct nncw_binarization_config *bc)
+{
+    static const char *const known[] = {"batch_multiplier",
+                                        "activations_quant_start_epoch",
+                                        "weights_quant_start_epoch",
+                                        "lr_poly_drop_start_epoch",
+                                        "lr_poly_drop_duration_epochs",
+                                        "disable_wd_start_epoch",
+                                        "base_lr",
+                                        "base_wd",
+                                        NULL};
+    NNCW_TRY(nncw_qcfg_expect_object(c, obj, path));
+    NNCW_TRY(nncw_qcfg_check_keys(c, obj, path, known));
+    struct nncw_staged_params *p = &bc->params;
+    int *ints[] = {&p->batch_multiplier,
+                   &p->activations_quant_start_epoch,
+                   &p->weights_quant_start_epoch,
+                   &p->lr_poly_drop_start_epoch,
+                   &p->lr_poly_drop_duration_epochs,
+                   &p->disable_wd_start_epoch};
+    static const int lo[] = {1, 0, 0, 0, 1, 0};
+    for (const cJSON *k = obj->child; k; k = k->next) {
+        char kp[300];
+        nncw_qcfg_path(kp, sizeof kp, path, k->string);
+        int i = 0;
+        while (strcmp(known[i], k->string))
+            i++;
+        if (i < 6)
+            NNCW_TRY(nncw_qcfg_get_int(c, k, kp, lo[i], MAX_EPOCH, ints[i]));
+        else if (i == 6)
+            NNCW_TRY(nncw_qcfg_get_float(c, k, kp, 1e-12, 1e6, &p->base_lr));
+        else
+            NNCW_TRY(nncw_qcfg_get_float(c, k, kp, 0, 1e6, &p->base_wd));
+        if (i == 0 && p->batch_multiplier != 1)
+            return nncw_qcfg_fail(c, kp,
+                                  "gradient accumulation is not supported; use a batch_size "
+                                  "%d times larger instead",
+                                  p->batch_multiplier);
+    }
+    bc->has_params = true;
+    return NNCW_OK;
+}
+
+static enum nncw_status parse_initializer(const struct nncw_qcfg_ctx *c, const cJSON *obj,
+                                          const char *path, struct nncw_binarization_config *bc)
+{
+    static const char *const known[] = {"batchnorm_adaptation", NULL};
+    static const char *const known_bn[] = {"num_bn_adaptation_samples", NULL};
+    NNCW_TRY(nncw_qcfg_expect_object(c, obj, path));
+    const cJSON *range = cJSON_GetObjectItemCaseSensitive(obj, "range");
+    if (range) {
+        char kp[300];
+        nncw_qcfg_path(kp, sizeof kp, path, "range");
+        return nncw_qcfg_fail(c, kp,
+                              "binarization has no ranges to initialise (the activation scales "
+                              "start from the first initialisation batch)");
+    }
+    NNCW_TRY(nncw_qcfg_check_keys(c, obj, path, known));
+    const cJSON *bn = cJSON_GetObjectItemCaseSensitive(obj, "batchnorm_adaptation");
+    if (!bn)
+        return NNCW_OK;
+    char bp[300], np[340];
+    nncw_qcfg_path(bp, sizeof bp, path, "batchnorm_adaptation");
+    NNCW_TRY(nncw_qcfg_expect_object(c, bn, bp));
+    NNCW_TRY(nncw_qcfg_check_keys(c, bn, bp, known_bn));
+    const cJSON *n = cJSON_GetObjectItemCaseSensitive(bn, "num_bn_adaptation_samples");
+    nncw_qcfg_path(np, sizeof np, bp, "num_bn_adaptation_samples");
+    return n ? nncw_qcfg_get_int(c, n, np, 0, 1 << 30, &bc->num_bn_adaptation_samples) : NNCW_OK;
+}
+
+static enum nncw_status parse_settings(const struct nncw_qcfg_ctx *c, const cJSON *root,
+                                       struct nncw_binarization_config *bc)
+{
+    static const char *const known[] = {"algorithm",
+                                        "mode",
+                                        "params",
+                                        "initializer",
+                                        "ignored_scopes",
+                                        "target_scopes",
+                                        "compression_lr_multiplier",
+                                        NULL};
+    NNCW_TRY(nncw_qcfg_check_keys(c, root, bc->path, known));
+    for (const cJSON *k = root->child; k; k = k->next) {
+        char kp[300];
+        nncw_qcfg_path(kp, sizeof kp, bc->path, k->string);
+        int v;
+        if (!strcmp(k->string, "mode")) {
+            NNCW_TRY(nncw_qcfg_get_enum(c, k, kp, mode_names, &v));
+            bc->mode = (enum nncw_binarization_mode)v;
+        } else if (!strcmp(k->string, "compression_lr_multiplier")) {
+            NNCW_TRY(nncw_qcfg_get_float(c, k, kp, 1e-9, 1e9, &bc->compression_lr_multiplier));
+        } else if (!strcmp(k->string, "initializer")) {
+            NNCW_TRY(parse_initializer(c, k, kp, bc));
+        }
+    }
+    return NNCW_OK;
+}
+
+void nncw_binarization_config_free(struct nncw_binarization_config *bc)
+{
+    if (!bc)
+        return;
+    nncw_free(bc->source);
+    nncw_free(bc->path);
+    nncw_scope_list_fini(&bc->ignored);
+    nncw_scope_list_fini(&bc->target);
+    nncw_free(bc);
+}
+
+static enum nncw_status parse_json_text(const struct nncw_qcfg_ctx *c, const char *text,
+                                        const char *path, cJSON **out)
+{
+    cJSON *root = cJSON_Parse(text ? text : "{}");
+    if (!root)
+        return NNCW_FAIL(NNCW_ERR_INTERNAL, "config '%s': %s: unreadable settings", c->source,
+                         path);
+    *out = root;
+    return NNCW_OK;
+}
+
+static enum nncw_status parse_entry(const struct nncw_qcfg_ctx *c,
+                                    const struct nncw_compression_config *e,
+                                    struct nncw_binarization_config *bc)
+{
+    char kp[300];
+    nncw_qcfg_path(kp, sizeof kp, bc->path, "ignored_scopes");
+    NNCW_TRY(nncw_scope_list_copy(e->ignored_scopes, e->n_ignored, kp, &bc->ignored));
+    nncw_qcfg_path(kp, sizeof kp, bc->path, "target_scopes");
+    NNCW_TRY(nncw_scope_list_copy(e->target_scopes, e->n_target, kp, &bc->target));
+    cJSON *settings = NULL, *params = NULL;
+    NNCW_TRY(parse_json_text(c, e->settings_json, bc->path, &settings));
+    enum nncw_status s = parse_settings(c, settings, bc);
+    nncw_qcfg_path(kp, sizeof kp, bc->path, "params");
+    /* "params": {} reads as no params: the root parser stores both as "{}" */
+    if (s == NNCW_OK && (s = parse_json_text(c, e->params_json, kp, &params)) == NNCW_OK &&
+        params->child)
+        s = parse_params(c, params, kp, bc);
+    cJSON_Delete(settings);
+    cJSON_Delete(params);
+    return s;
+}
+
+enum nncw_status nncw_binarization_config_parse(const struct nncw_config *cfg, int index,
+                                                struct nncw_binarization_config **out)
+{
+    if (!cfg || index < 0 || index >= cfg->n_compression)
+        return NNCW_FAIL(NNCW_ERR_INVALID_ARG, "config: no compression entry %d", index);
+    const struct nncw_compression_config *e = &cfg->compression[index];
+    const char *source = cfg->source ? cfg->source : "<string>";
+    if (strcmp(e->algorithm, "binarization"))
+        return NNCW_FAIL(NNCW_ERR_INVALID_ARG,
+                         "config '%s': compression[%d] is '%s', not binarization", source, index,
+                         e->algorithm);
+    struct nncw_binarization_config *bc = nncw_calloc(1, sizeof *bc);
+    char path[32];
+    snprintf(path, sizeof path, "%s", e->path); /* "compression" or "compression[i]" */
+    if (!bc || !(bc->source = nncw_strdup(source)) || !(bc->path = nncw_strdup(path))) {
+        nncw_binarization_config_free(bc);
+        return NNCW_FAIL(NNCW_ERR_NOMEM, "config: out of memory");
+    }
+    bc->mode = NNCW_BINARIZATION_XNOR;
+    bc->params = (struct nncw_staged_params){.batch_multiplier = 1,
+                                             .activations_quant_start_epoch = 1,
+                                             .weights_quant_start_epoch = 1,
+                                             .lr_poly_drop_start_epoch = -1,
+                                             .lr_poly_drop_duration_epochs = 30,
+                                             .disable_wd_start_epoch = -1,
+                                             .base_lr = 1e-3f,
+                                             .base_wd = 1e-5f};
+    bc->num_bn_adaptation_samples = 2000;
+    struct nncw_qcfg_ctx c = {bc->source};
+    enum nncw_status s = parse_entry(&c, e, bc);
+    if (s != NNCW_OK) {
+        nncw_binarization_config_free(bc);
+        return s;
+    }
+    *out = bc;
+    return NNCW_OK;
+}
