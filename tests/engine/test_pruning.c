@@ -158,6 +158,39 @@ START_TEST(test_pruning_resnet20_residual_groups)
 }
 END_TEST
 
+START_TEST(test_pruning_resnet18_residual_groups)
+{
+    struct fixture f = compress(zoo("resnet18"),
+                                "{\"algorithm\": \"filter_pruning\", \"params\": "
+                                "{\"prune_first_conv\": true, \"prune_downsample_convs\": true}}",
+                                32);
+    /* every block's conv1 alone (8), and three residual groups: the stem with layer1's
+     * conv2s, then each of layer2 and layer3 with its projection shortcut; layer4's residual
+     * group reaches the classifier without a conv and is left alone */
+    ck_assert_int_eq(nncw_compression_count_pruning_groups(f.c), 11);
+    for (int b = 1; b <= 4; b++)
+        for (int k = 0; k < 2; k++) {
+            char name[64];
+            snprintf(name, sizeof name, "ResNet18/layer%d.%d/conv1", b, k);
+            int g = group_of(&f, name);
+            ck_assert_int_ge(g, 0);
+            ck_assert_int_eq(group(&f, g).n_members, 1);
+        }
+    int stem = group_of(&f, "ResNet18/conv1");
+    ck_assert_int_ge(stem, 0);
+    ck_assert_int_eq(group(&f, stem).n_members, 3);
+    ck_assert_int_eq(group_of(&f, "ResNet18/layer1.1/conv2"), stem);
+    int l3 = group_of(&f, "ResNet18/layer3.0/downsample.0");
+    ck_assert_int_ge(l3, 0);
+    ck_assert_int_eq(group(&f, l3).n_members, 3);
+    ck_assert_int_eq(group(&f, l3).filters, 256);
+    ck_assert_int_eq(group_of(&f, "ResNet18/layer3.1/conv2"), l3);
+    ck_assert_int_eq(group_of(&f, "ResNet18/layer4.0/downsample.0"), -1);
+    ck_assert_int_eq(group_of(&f, "ResNet18/layer4.1/conv2"), -1);
+    release(&f);
+}
+END_TEST
+
 START_TEST(test_pruning_mobilenet_depthwise_follows)
 {
     struct fixture f = compress(zoo("mobilenet_v2"), "{\"algorithm\": \"filter_pruning\"}", 32);
@@ -845,6 +878,7 @@ static Suite *pruning_suite(void)
     TCase *tc = tcase_create("groups");
     tcase_add_test(tc, test_pruning_resnet20_default_groups);
     tcase_add_test(tc, test_pruning_resnet20_residual_groups);
+    tcase_add_test(tc, test_pruning_resnet18_residual_groups);
     tcase_add_test(tc, test_pruning_mobilenet_depthwise_follows);
     tcase_add_test(tc, test_pruning_concat_groups);
     tcase_add_test(tc, test_pruning_ignored_scope_drops_group);
