@@ -444,7 +444,7 @@ static enum nncw_status trainer_epoch(struct nncw_aat *a)
     return NNCW_OK;
 }
 
-/* NNCF's train_epoch: the scheduler's epoch_step (a stub once disabled), then one epoch */
+/* NNCF's train_epoch: the scheduler's epoch_step (nothing once disabled), then one epoch */
 static enum nncw_status train_epoch(struct nncw_aat *a)
 {
     if (a->scheduler_enabled)
