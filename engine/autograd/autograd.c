@@ -8,7 +8,9 @@ static void zero_starting(struct nncw_exec *ex, int step)
 {
     for (int v = 0; v < ex->g->n_values; v++)
         if (ex->needs_grad[v] && ex->g->values[v].kind != NNCW_VALUE_PARAM &&
-            ex->grad_start[v] == step)
+            ex->grad_start[v] == step &&
+            !(ex->g->values[v].producer >= 0 && /* not the output of a skipped ReLU */
+              nncw_exec_fuse_skipped(ex, ex->g->values[v].producer)))
             memset(ex->grad[v].data, 0, nncw_tensor_nbytes(&ex->grad[v]));
 }
 
@@ -49,6 +51,8 @@ enum nncw_status nncw_exec_backward(struct nncw_exec *ex, const struct nncw_tens
     for (int k = nn - 1; k >= 0; k--) {
         const struct nncw_node *n = ex->g->nodes[ex->order[k]];
         zero_starting(ex, nn - k);
+        if (nncw_exec_fuse_skipped(ex, n->index))
+            continue; /* its quantizer did its backward */
         bool any = false;
         for (int i = 0; i < n->n_in; i++) {
             gin[i] = n->in[i] >= 0 && ex->needs_grad[n->in[i]] ? &ex->grad[n->in[i]] : NULL;
@@ -59,8 +63,12 @@ enum nncw_status nncw_exec_backward(struct nncw_exec *ex, const struct nncw_tens
         for (int o = 0; o < n->n_out; o++)
             gout[o] = ex->needs_grad[n->out[o]] ? &ex->grad[n->out[o]] : NULL;
         nncw_exec_node_args(ex, n, in, out);
+        nncw_exec_fuse_args(ex, n, in, gin);
         double t0 = ex->opt.profile ? nncw_exec_now() : 0;
-        NNCW_TRY(nncw_op_get_def(n->op)->backward(&ex->ctx, n, in, n->n_in, out, gout, gin));
+        enum nncw_status st =
+            nncw_op_get_def(n->op)->backward(&ex->ctx, n, in, n->n_in, out, gout, gin);
+        ex->ctx.relu_fused = false;
+        NNCW_TRY(st);
         if (ex->opt.profile)
             ex->prof_bwd[n->index] += nncw_exec_now() - t0;
     }

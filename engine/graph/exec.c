@@ -61,6 +61,9 @@ void nncw_exec_free(struct nncw_exec *ex)
     nncw_free(ex->saved_bytes);
     nncw_free(ex->prof_fwd);
     nncw_free(ex->prof_bwd);
+    nncw_free(ex->fuse_quantizer);
+    nncw_free(ex->fuse_relu);
+    nncw_free(ex->fused_now);
     nncw_free(ex->scratch);
     nncw_free(ex->val);
     nncw_free(ex->grad);
@@ -275,7 +278,9 @@ static enum nncw_status setup(struct nncw_exec *ex)
         goto out;
     }
     last_uses(ex, pos, last);
-    s = plan_activations(ex, pos, last);
+    s = nncw_exec_fuse_plan(ex, pos, last);
+    if (s == NNCW_OK)
+        s = plan_activations(ex, pos, last);
     if (s == NNCW_OK && ex->opt.backward) {
         s = nncw_graph_alloc_grads(g);
         if (s == NNCW_OK)
@@ -385,9 +390,14 @@ enum nncw_status nncw_exec_forward(struct nncw_exec *ex)
     struct nncw_tensor *in[16], *out[8];
     for (int k = 0; k < ex->g->n_nodes; k++) {
         const struct nncw_node *n = ex->g->nodes[ex->order[k]];
+        if (nncw_exec_fuse_skip(ex, n))
+            continue;
         nncw_exec_node_args(ex, n, in, out);
+        nncw_exec_fuse_args(ex, n, in, NULL);
         double t0 = ex->opt.profile ? nncw_exec_now() : 0;
-        NNCW_TRY(nncw_op_get_def(n->op)->forward(&ex->ctx, n, in, n->n_in, out));
+        enum nncw_status st = nncw_op_get_def(n->op)->forward(&ex->ctx, n, in, n->n_in, out);
+        ex->ctx.relu_fused = false;
+        NNCW_TRY(st);
         if (ex->opt.profile)
             ex->prof_fwd[n->index] += nncw_exec_now() - t0;
         if (ex->observer)

@@ -7,6 +7,7 @@
 
 struct nncw_op_ctx {
     struct nncw_exec *ex;
+    bool relu_fused; /* the running quantizer reads a fused ReLU's input (exec_fuse.c) */
 };
 
 struct nncw_exec {
@@ -25,6 +26,9 @@ struct nncw_exec {
     size_t scratch_bytes;
     bool forward_done;
     double *prof_fwd, *prof_bwd; /* per node, with opt.profile */
+    int *fuse_quantizer;     /* per node: for a ReLU, the quantizer it may fuse into, or -1 */
+    int *fuse_relu;          /* per node: for that quantizer, the ReLU, or -1 */
+    bool *fused_now;         /* per node: the ReLU was skipped by the last forward */
     nncw_exec_observer_fn observer; /* called after every node's forward, or NULL */
     void *observer_user;
     struct nncw_rng rng;
@@ -41,3 +45,13 @@ double nncw_exec_now(void);
 /* the in[]/out[] arrays of a node over the executor's values */
 void nncw_exec_node_args(struct nncw_exec *ex, const struct nncw_node *n,
                          struct nncw_tensor **in, struct nncw_tensor **out);
+
+/* ReLU -> unsigned quantizer fusion (exec_fuse.c): finds the pairs (and lengthens the gradient
+ * lifetime of each ReLU's input in last[]); whether forward skips node n (recorded for the
+ * backward); the quantizer's in[] (and grad_in[], may be NULL) moved to the ReLU's input;
+ * whether the last forward skipped node index `node` */
+enum nncw_status nncw_exec_fuse_plan(struct nncw_exec *ex, const int *pos, int *last);
+bool nncw_exec_fuse_skip(struct nncw_exec *ex, const struct nncw_node *n);
+void nncw_exec_fuse_args(struct nncw_exec *ex, const struct nncw_node *n,
+                         struct nncw_tensor **in, struct nncw_tensor **grad_in);
+bool nncw_exec_fuse_skipped(const struct nncw_exec *ex, int node);

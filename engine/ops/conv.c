@@ -12,6 +12,7 @@
 
 #include "core/common.h"
 #include "ops/blas.h"
+#include "ops/conv_direct_input_grad.h"
 #include "ops/conv_implicit.h"
 #include "ops/conv_winograd.h"
 #include "ops/ops_internal.h"
@@ -530,7 +531,8 @@ void nncw_kernel_conv2d_backward_f32(const struct nncw_conv2d_geom *g, const flo
     }
     if (dw && nncw_conv2d_implicit_weight_grad(g, x, dy, dw))
         dw = NULL;
-    if (dx && (nncw_conv2d_winograd_input_grad(g, w, dy, dx) ||
+    if (dx && (nncw_conv2d_direct_input_grad(g, w, dy, dx) ||
+               nncw_conv2d_winograd_input_grad(g, w, dy, dx) ||
                nncw_conv2d_implicit_input_grad(g, w, dy, dx, scratch)))
         dx = NULL;
     if (dx || dw || db)

@@ -310,16 +310,21 @@ static enum nncw_status quant_infer(const struct nncw_node *node,
 
 /* ---- kernels ---- */
 
+/* the fake-quantized value of x; the backward recomputes it rather than read the forward's
+ * output back from memory (bit-identical: the same operations on the same operands) */
+static inline float fq_value(float x, float lo, float hi, float s, float inv_s, float zp)
+{
+    float v = x < lo ? lo : x;
+    v = v > hi ? hi : v;
+    return (nncw_round_even((v - lo) * s) - zp) * inv_s;
+}
+
 /* one channel block with its constants hoisted */
 static void fq_block_forward(int64_t n, const float *restrict x, float *restrict y, float lo,
                              float hi, float s, float inv_s, float zp)
 {
-    for (int64_t i = 0; i < n; i++) {
-        float v = x[i] < lo ? lo : x[i];
-        v = v > hi ? hi : v;
-        float t = (v - lo) * s;
-        y[i] = (nncw_round_even(t) - zp) * inv_s;
-    }
+    for (int64_t i = 0; i < n; i++)
+        y[i] = fq_value(x[i], lo, hi, s, inv_s, zp);
 }
 
 /* one row of C channels (inner size 1) */
@@ -328,12 +333,8 @@ static void fq_row_forward(int64_t c, const float *restrict x, float *restrict y
 {
     const float *restrict lo = k->low, *restrict hi = k->high, *restrict s = k->s;
     const float *restrict inv_s = k->inv_s, *restrict zp = k->zp;
-    for (int64_t i = 0; i < c; i++) {
-        float v = x[i] < lo[i] ? lo[i] : x[i];
-        v = v > hi[i] ? hi[i] : v;
-        float t = (v - lo[i]) * s[i];
-        y[i] = (nncw_round_even(t) - zp[i]) * inv_s[i];
-    }
+    for (int64_t i = 0; i < c; i++)
+        y[i] = fq_value(x[i], lo[i], hi[i], s[i], inv_s[i], zp[i]);
 }
 
 #define LANES 16
@@ -344,24 +345,29 @@ static void fq_row_forward(int64_t c, const float *restrict x, float *restrict y
  * in chunks that stay in L1 between the two simple loops (the x gradient; the sums, in
  * independent lanes so the reduction vectorises without reassociation); one fused loop with
  * its conditional store vectorises worse. */
-static void fq_block_backward(int64_t n, const float *restrict x, const float *restrict y,
-                              const float *restrict g, float *restrict gx, float lo, float hi,
-                              float inv_range, float alpha, double *sum_range, double *sum_out)
+static void fq_block_backward(int64_t n, const float *restrict x, const float *restrict g,
+                              float *restrict gx, bool relu, float lo, float hi, float s,
+                              float inv_s, float zp, float inv_range, float alpha,
+                              double *sum_range, double *sum_out)
 {
     float acc_r[LANES] = {0}, acc_o[LANES] = {0};
     for (int64_t i0 = 0; i0 < n; i0 += CHUNK) {
         int64_t len = n - i0 < CHUNK ? n - i0 : CHUNK;
-        const float *restrict xs = x + i0, *restrict ys = y + i0, *restrict gs = g + i0;
+        const float *restrict xs = x + i0, *restrict gs = g + i0;
         if (gx) {
             float *restrict gxs = gx + i0;
-            for (int64_t i = 0; i < len; i++)
-                gxs[i] += xs[i] > hi || xs[i] < lo ? 0.0f : gs[i];
+            if (relu) /* a fused ReLU passes nothing at 0 (= lo) */
+                for (int64_t i = 0; i < len; i++)
+                    gxs[i] += xs[i] > hi || xs[i] <= lo ? 0.0f : gs[i];
+            else
+                for (int64_t i = 0; i < len; i++)
+                    gxs[i] += xs[i] > hi || xs[i] < lo ? 0.0f : gs[i];
         }
         int64_t i = 0;
         for (; i + LANES <= len; i += LANES) {
             for (int k = 0; k < LANES; k++) {
                 float xv = xs[i + k], gv = gs[i + k];
-                float e = (ys[i + k] - xv) * inv_range;
+                float e = (fq_value(xv, lo, hi, s, inv_s, zp) - xv) * inv_range;
                 e = xv > hi ? 1.0f : e;
                 e = xv < lo ? alpha : e;
                 float o = xv > hi || xv < lo ? gv : 0.0f;
@@ -371,7 +377,9 @@ static void fq_block_backward(int64_t n, const float *restrict x, const float *r
         }
         for (; i < len; i++) {
             float xv = xs[i], gv = gs[i];
-            float e = xv > hi ? 1.0f : xv < lo ? alpha : (ys[i] - xv) * inv_range;
+            float e = xv > hi    ? 1.0f
+                      : xv < lo ? alpha
+                                : (fq_value(xv, lo, hi, s, inv_s, zp) - xv) * inv_range;
             acc_r[0] += gv * e;
             acc_o[0] += xv > hi || xv < lo ? gv : 0.0f;
         }
@@ -385,17 +393,21 @@ static void fq_block_backward(int64_t n, const float *restrict x, const float *r
     *sum_out += o;
 }
 
-static void fq_row_backward(int64_t c, const float *restrict x, const float *restrict y,
-                            const float *restrict g, float *restrict gx, const struct fq_chans *k,
-                            float alpha, float *restrict acc_r, float *restrict acc_o)
+static void fq_row_backward(int64_t c, const float *restrict x, const float *restrict g,
+                            float *restrict gx, bool relu, const struct fq_chans *k, float alpha,
+                            float *restrict acc_r, float *restrict acc_o)
 {
     const float *restrict lo = k->low, *restrict hi = k->high, *restrict ir = k->inv_range;
-    if (gx)
+    const float *restrict s = k->s, *restrict inv_s = k->inv_s, *restrict zp = k->zp;
+    if (gx && relu)
+        for (int64_t i = 0; i < c; i++)
+            gx[i] += x[i] > hi[i] || x[i] <= lo[i] ? 0.0f : g[i];
+    else if (gx)
         for (int64_t i = 0; i < c; i++)
             gx[i] += x[i] > hi[i] || x[i] < lo[i] ? 0.0f : g[i];
     for (int64_t i = 0; i < c; i++) {
         float xv = x[i], gv = g[i];
-        float e = (y[i] - xv) * ir[i];
+        float e = (fq_value(xv, lo[i], hi[i], s[i], inv_s[i], zp[i]) - xv) * ir[i];
         e = xv > hi[i] ? 1.0f : e;
         e = xv < lo[i] ? alpha : e;
         acc_r[i] += gv * e;
@@ -434,8 +446,9 @@ static void fq_item(const struct quant_run *r, int64_t i, int64_t *c, int64_t *o
 
 struct fq_job {
     const struct quant_run *r;
-    const float *x, *y, *g; /* y: the forward's output, read by the backward */
+    const float *x, *g;
     float *y_out, *gx;      /* forward: y */
+    bool relu;              /* backward: a ReLU is fused in (nncw_op_ctx_input_relu_fused) */
     float alpha;
     float *item_r, *item_o; /* backward: each item's sums */
 };
@@ -460,8 +473,10 @@ static void fq_backward_items(void *arg, int64_t i0, int64_t i1)
         int64_t c, off, len;
         fq_item(j->r, i, &c, &off, &len);
         double sr = 0, so = 0;
-        fq_block_backward(len, j->x + off, j->y + off, j->g + off, j->gx ? j->gx + off : NULL,
-                          k->low[c], k->high[c], k->inv_range[c], j->alpha, &sr, &so);
+        fq_block_backward(len, j->x + off, j->g + off, j->gx ? j->gx + off : NULL, j->relu,
+                          k->low[c],
+                          k->high[c], k->s[c], k->inv_s[c], k->zp[c], k->inv_range[c], j->alpha,
+                          &sr, &so);
         j->item_r[i] = (float)sr;
         j->item_o[i] = (float)so;
     }
@@ -544,7 +559,9 @@ static enum nncw_status quant_backward(struct nncw_op_ctx *ctx, const struct nnc
     struct nncw_tensor *g_low = r.a.asymmetric ? g_first : NULL;
     if (!gx && !g_range && !g_low)
         return NNCW_OK;
-    const float *x = nncw_tensor_f32(in[0]), *y = nncw_tensor_f32(out[0]);
+    (void)out;
+    const bool relu = nncw_op_ctx_input_relu_fused(ctx);
+    const float *x = nncw_tensor_f32(in[0]);
     const struct fq_chans *k = &r.k;
     float alpha = (float)((double)r.a.level_low / (double)r.a.level_high);
     int64_t nc = r.k.count;
@@ -554,13 +571,13 @@ static enum nncw_status quant_backward(struct nncw_op_ctx *ctx, const struct nnc
     if (r.inner == 1 && nc > 1) { /* rows of channels: accumulate across the rows */
         for (int64_t o = 0; o < r.outer; o++) {
             int64_t base = o * nc;
-            fq_row_backward(nc, x + base, y + base, g + base, gx ? gx + base : NULL, k, alpha,
+            fq_row_backward(nc, x + base, g + base, gx ? gx + base : NULL, relu, k, alpha,
                             sum_r, sum_o);
         }
     } else {
         /* each item's sums in its own slot, added per channel in item order: the same
          * result however many threads took part */
-        struct fq_job j = {.r = &r, .x = x, .y = y, .g = g, .gx = gx, .alpha = alpha,
+        struct fq_job j = {.r = &r, .x = x, .g = g, .gx = gx, .relu = relu, .alpha = alpha,
                            .item_r = sum_o + nc, .item_o = sum_o + nc + items};
         nncw_parallel_for(items, 1, 2 * ITEM_COST, fq_backward_items, &j);
         const int64_t per_chan = items / nc;

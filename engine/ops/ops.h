@@ -198,3 +198,6 @@ void *nncw_op_ctx_saved(struct nncw_op_ctx *ctx, const struct nncw_node *node, s
 void *nncw_op_ctx_scratch(struct nncw_op_ctx *ctx, size_t nbytes);
 /* the executor's seeded generator (dropout) */
 struct nncw_rng *nncw_op_ctx_rng(struct nncw_op_ctx *ctx);
+/* a quantizer's input is the input of a ReLU fused into it (graph/exec_fuse.c): no input
+ * gradient at x = 0 */
+bool nncw_op_ctx_input_relu_fused(const struct nncw_op_ctx *ctx);

@@ -33,6 +33,8 @@ static const struct path_case cases[] = {
     {3, 40, 7, 9, 56, 3, 1, 1, 1, "odd plane (implicit GEMM)"},
     {2, 2, 19, 70, 5, 5, 1, 2, 1, "few channels, wide rows, 5x5"},
     {2, 3, 15, 21, 7, 3, 1, 3, 2, "few channels, dilation and wide padding"},
+    {3, 3, 17, 70, 8, 3, 2, 1, 1, "few channels, stride 2, rows over 32 (direct input grad)"},
+    {2, 2, 9, 11, 6, 1, 1, 0, 1, "few channels, 1x1 (direct input grad, 1 of 9 taps)"},
 };
 
 struct operands {
