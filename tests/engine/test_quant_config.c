@@ -139,7 +139,7 @@ START_TEST(test_quant_config_full_example_is_typed)
     ck_assert_int_eq(q->overrides[1][0].c.bits, 4);
     ck_assert_int_eq(q->overrides[1][0].range_init, -1);
     ck_assert(q->staged);
-    ck_assert_int_eq(q->params.batch_multiplier, 2);
+    ck_assert_int_eq(q->params.batch_multiplier, 1);
     ck_assert_int_eq(q->params.disable_wd_start_epoch, 25);
     ck_assert_float_eq_tol(q->params.base_wd, 5e-4, 1e-9);
     ck_assert_int_eq(q->ignored.n, 1);

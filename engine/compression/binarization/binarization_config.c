@@ -7,6 +7,7 @@
 
 #include <cJSON.h>
 
+#include "compression/entry_config.h"
 #include "compression/quantization/quantization_internal.h"
 #include "core/alloc.h"
 #include "core/common.h"
@@ -14,56 +15,9 @@
 static const char *const mode_names[] = {"xnor", "dorefa", NULL};
 _Static_assert(NNCW_ARRAY_LEN(mode_names) == NNCW_BINARIZATION_MODE_COUNT + 1, "mode_names");
 
-#define MAX_EPOCH 1000000
-
 const char *nncw_binarization_mode_name(enum nncw_binarization_mode m)
 {
     return (unsigned)m < NNCW_BINARIZATION_MODE_COUNT ? mode_names[m] : "?";
-}
-
-/* params: the staged scheduler's keys, as for quantization */
-static enum nncw_status parse_params(const struct nncw_qcfg_ctx *c, const cJSON *obj,
-                                     const char *path, struct nncw_binarization_config *bc)
-{
-    static const char *const known[] = {"batch_multiplier",
-                                        "activations_quant_start_epoch",
-                                        "weights_quant_start_epoch",
-                                        "lr_poly_drop_start_epoch",
-                                        "lr_poly_drop_duration_epochs",
-                                        "disable_wd_start_epoch",
-                                        "base_lr",
-                                        "base_wd",
-                                        NULL};
-    NNCW_TRY(nncw_qcfg_expect_object(c, obj, path));
-    NNCW_TRY(nncw_qcfg_check_keys(c, obj, path, known));
-    struct nncw_staged_params *p = &bc->params;
-    int *ints[] = {&p->batch_multiplier,
-                   &p->activations_quant_start_epoch,
-                   &p->weights_quant_start_epoch,
-                   &p->lr_poly_drop_start_epoch,
-                   &p->lr_poly_drop_duration_epochs,
-                   &p->disable_wd_start_epoch};
-    static const int lo[] = {1, 0, 0, 0, 1, 0};
-    for (const cJSON *k = obj->child; k; k = k->next) {
-        char kp[300];
-        nncw_qcfg_path(kp, sizeof kp, path, k->string);
-        int i = 0;
-        while (strcmp(known[i], k->string))
-            i++;
-        if (i < 6)
-            NNCW_TRY(nncw_qcfg_get_int(c, k, kp, lo[i], MAX_EPOCH, ints[i]));
-        else if (i == 6)
-            NNCW_TRY(nncw_qcfg_get_float(c, k, kp, 1e-12, 1e6, &p->base_lr));
-        else
-            NNCW_TRY(nncw_qcfg_get_float(c, k, kp, 0, 1e6, &p->base_wd));
-        if (i == 0 && p->batch_multiplier != 1)
-            return nncw_qcfg_fail(c, kp,
-                                  "gradient accumulation is not supported; use a batch_size "
-                                  "%d times larger instead",
-                                  p->batch_multiplier);
-    }
-    bc->has_params = true;
-    return NNCW_OK;
 }
 
 static enum nncw_status parse_initializer(const struct nncw_qcfg_ctx *c, const cJSON *obj,
@@ -132,36 +86,21 @@ void nncw_binarization_config_free(struct nncw_binarization_config *bc)
     nncw_free(bc);
 }
 
-static enum nncw_status parse_json_text(const struct nncw_qcfg_ctx *c, const char *text,
-                                        const char *path, cJSON **out)
-{
-    cJSON *root = cJSON_Parse(text ? text : "{}");
-    if (!root)
-        return NNCW_FAIL(NNCW_ERR_INTERNAL, "config '%s': %s: unreadable settings", c->source,
-                         path);
-    *out = root;
-    return NNCW_OK;
-}
-
 static enum nncw_status parse_entry(const struct nncw_qcfg_ctx *c,
                                     const struct nncw_compression_config *e,
                                     struct nncw_binarization_config *bc)
 {
+    struct nncw_entry_json j;
+    NNCW_TRY(nncw_entry_config_read(c, e, bc->path, &bc->ignored, &bc->target, &j));
+    enum nncw_status s = parse_settings(c, j.settings, bc);
     char kp[300];
-    nncw_qcfg_path(kp, sizeof kp, bc->path, "ignored_scopes");
-    NNCW_TRY(nncw_scope_list_copy(e->ignored_scopes, e->n_ignored, kp, &bc->ignored));
-    nncw_qcfg_path(kp, sizeof kp, bc->path, "target_scopes");
-    NNCW_TRY(nncw_scope_list_copy(e->target_scopes, e->n_target, kp, &bc->target));
-    cJSON *settings = NULL, *params = NULL;
-    NNCW_TRY(parse_json_text(c, e->settings_json, bc->path, &settings));
-    enum nncw_status s = parse_settings(c, settings, bc);
     nncw_qcfg_path(kp, sizeof kp, bc->path, "params");
     /* "params": {} reads as no params: the root parser stores both as "{}" */
-    if (s == NNCW_OK && (s = parse_json_text(c, e->params_json, kp, &params)) == NNCW_OK &&
-        params->child)
-        s = parse_params(c, params, kp, bc);
-    cJSON_Delete(settings);
-    cJSON_Delete(params);
+    if (s == NNCW_OK && j.params->child) {
+        s = nncw_staged_params_parse(c, j.params, kp, &bc->params);
+        bc->has_params = s == NNCW_OK;
+    }
+    nncw_entry_config_fini(&j);
     return s;
 }
 

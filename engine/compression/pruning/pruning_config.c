@@ -8,6 +8,7 @@
 
 #include <cJSON.h>
 
+#include "compression/entry_config.h"
 #include "compression/quantization/quantization_internal.h"
 #include "core/alloc.h"
 #include "core/common.h"
@@ -211,35 +212,19 @@ void nncw_pruning_config_free(struct nncw_pruning_config *pc)
     nncw_free(pc);
 }
 
-static enum nncw_status parse_json_text(const struct nncw_qcfg_ctx *c, const char *text,
-                                        const char *path, cJSON **out)
-{
-    cJSON *root = cJSON_Parse(text ? text : "{}");
-    if (!root)
-        return NNCW_FAIL(NNCW_ERR_INTERNAL, "config '%s': %s: unreadable settings", c->source,
-                         path);
-    *out = root;
-    return NNCW_OK;
-}
-
 static enum nncw_status parse_entry(const struct nncw_qcfg_ctx *c,
                                     const struct nncw_compression_config *e,
                                     struct nncw_pruning_config *pc)
 {
-    char kp[300];
-    nncw_qcfg_path(kp, sizeof kp, pc->path, "ignored_scopes");
-    NNCW_TRY(nncw_scope_list_copy(e->ignored_scopes, e->n_ignored, kp, &pc->ignored));
-    nncw_qcfg_path(kp, sizeof kp, pc->path, "target_scopes");
-    NNCW_TRY(nncw_scope_list_copy(e->target_scopes, e->n_target, kp, &pc->target_scopes));
-    cJSON *settings = NULL, *params = NULL;
-    NNCW_TRY(parse_json_text(c, e->settings_json, pc->path, &settings));
+    struct nncw_entry_json j;
+    NNCW_TRY(nncw_entry_config_read(c, e, pc->path, &pc->ignored, &pc->target_scopes, &j));
     /* settings first: the params check pruning_init against the target */
-    enum nncw_status s = parse_settings(c, settings, pc);
+    enum nncw_status s = parse_settings(c, j.settings, pc);
+    char kp[300];
     nncw_qcfg_path(kp, sizeof kp, pc->path, "params");
-    if (s == NNCW_OK && (s = parse_json_text(c, e->params_json, kp, &params)) == NNCW_OK)
-        s = parse_params(c, params, kp, pc);
-    cJSON_Delete(settings);
-    cJSON_Delete(params);
+    if (s == NNCW_OK)
+        s = parse_params(c, j.params, kp, pc);
+    nncw_entry_config_fini(&j);
     return s;
 }
 

@@ -11,6 +11,7 @@
 
 #include <cJSON.h>
 
+#include "compression/entry_config.h"
 #include "compression/quantization/quantization_internal.h"
 #include "compression/quantization/scope_match.h"
 #include "core/alloc.h"
@@ -423,47 +424,6 @@ static enum nncw_status parse_overrides(const struct nncw_qcfg_ctx *c, const cJS
     return NNCW_OK;
 }
 
-/* ---- params: the staged scheduler ---- */
-
-static enum nncw_status parse_params(const struct nncw_qcfg_ctx *c, const cJSON *obj,
-                                     const char *path, struct nncw_quant_config *q)
-{
-    static const char *const known[] = {"batch_multiplier",
-                                        "activations_quant_start_epoch",
-                                        "weights_quant_start_epoch",
-                                        "lr_poly_drop_start_epoch",
-                                        "lr_poly_drop_duration_epochs",
-                                        "disable_wd_start_epoch",
-                                        "base_lr",
-                                        "base_wd",
-                                        NULL};
-    NNCW_TRY(nncw_qcfg_expect_object(c, obj, path));
-    NNCW_TRY(nncw_qcfg_check_keys(c, obj, path, known));
-    struct nncw_staged_params *p = &q->params;
-    int *ints[] = {&p->batch_multiplier,
-                   &p->activations_quant_start_epoch,
-                   &p->weights_quant_start_epoch,
-                   &p->lr_poly_drop_start_epoch,
-                   &p->lr_poly_drop_duration_epochs,
-                   &p->disable_wd_start_epoch};
-    static const int lo[] = {1, 0, 0, 0, 1, 0};
-    for (const cJSON *k = obj->child; k; k = k->next) {
-        char kp[256];
-        nncw_qcfg_path(kp, sizeof kp, path, k->string);
-        int i = 0;
-        while (strcmp(known[i], k->string) != 0)
-            i++;
-        if (i < 6)
-            NNCW_TRY(nncw_qcfg_get_int(c, k, kp, lo[i], 1000000, ints[i]));
-        else if (i == 6)
-            NNCW_TRY(nncw_qcfg_get_float(c, k, kp, 1e-12, 1e6, &p->base_lr));
-        else
-            NNCW_TRY(nncw_qcfg_get_float(c, k, kp, 0, 1e6, &p->base_wd));
-    }
-
-    return NNCW_OK;
-}
-
 /* ---- the entry ---- */
 
 static const char *const overflow_names[] = {"enable", "first_layer_only", "disable", NULL};
@@ -659,35 +619,19 @@ enum nncw_status nncw_quant_config_new_default(enum nncw_target_device device,
     return new_defaults("<defaults>", "compression[0]", device, out);
 }
 
-static enum nncw_status parse_json_text(const struct nncw_qcfg_ctx *c, const char *text,
-                                        const char *path, cJSON **out)
-{
-    cJSON *root = cJSON_Parse(text ? text : "{}");
-    if (!root)
-        return NNCW_FAIL(NNCW_ERR_INTERNAL, "config '%s': %s: unreadable settings", c->source,
-                         path);
-    *out = root;
-    return NNCW_OK;
-}
-
 static enum nncw_status parse_entry(const struct nncw_qcfg_ctx *c,
                                     const struct nncw_compression_config *e,
                                     struct nncw_quant_config *q)
 {
+    struct nncw_entry_json j;
+    NNCW_TRY(nncw_entry_config_read(c, e, q->path, &q->ignored, &q->target, &j));
+    enum nncw_status s = parse_settings(c, j.settings, q);
     char kp[256];
-    nncw_qcfg_path(kp, sizeof kp, q->path, "ignored_scopes");
-    NNCW_TRY(nncw_scope_list_copy(e->ignored_scopes, e->n_ignored, kp, &q->ignored));
-    nncw_qcfg_path(kp, sizeof kp, q->path, "target_scopes");
-    NNCW_TRY(nncw_scope_list_copy(e->target_scopes, e->n_target, kp, &q->target));
-    cJSON *settings = NULL, *params = NULL;
-    NNCW_TRY(parse_json_text(c, e->settings_json, q->path, &settings));
-    enum nncw_status s = parse_settings(c, settings, q);
     nncw_qcfg_path(kp, sizeof kp, q->path, "params");
-    if (s == NNCW_OK && (s = parse_json_text(c, e->params_json, kp, &params)) == NNCW_OK)
-        s = parse_params(c, params, kp, q);
+    if (s == NNCW_OK)
+        s = nncw_staged_params_parse(c, j.params, kp, &q->params);
     q->staged = e->has_params; /* NNCF: the presence of params switches the staged scheduler on */
-    cJSON_Delete(settings);
-    cJSON_Delete(params);
+    nncw_entry_config_fini(&j);
     return s;
 }
 
