@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "compression/autoq/autoq.h"
+#include "train/trainer.h"
 
 static int fail(const char *what)
 {
@@ -22,6 +23,24 @@ static void print_policy(const struct nncw_autoq *q, const int *bits)
     printf("AutoQ: best policy per quantizer:\n");
     for (int i = 0; i < nncw_autoq_count_steps(q); i++)
         printf("  %-56s %d\n", nncw_autoq_get_step_name(q, i), bits[i]);
+}
+
+/* the applied model on the search's evaluation subset: the best episode's figure, since applying
+ * rebuilds the model the search scored (plus batch-norm adaptation when the config has it) */
+static enum nncw_status applied_on_subset(struct nncw_graph *g, const struct nncw_dataset *eval,
+                                          double subset, int batch, double searched)
+{
+    int64_t take = nncw_autoq_subset_count(nncw_dataset_count_samples(eval), subset);
+    struct nncw_dataset *part;
+    NNCW_TRY(nncw_dataset_subset(eval, 0, take, &part));
+    float acc, loss;
+    enum nncw_status s = nncw_evaluate(g, part, batch > 0 ? batch : 64, &acc, &loss);
+    nncw_dataset_free(part);
+    if (s == NNCW_OK)
+        printf("AutoQ: the best policy applied: accuracy %.2f%% on the same %lld samples "
+               "(searched: %.2f%%)\n",
+               100.0 * acc, (long long)take, searched);
+    return s;
 }
 
 int app_compress_autoq(const struct nncw_config *cfg, struct nncw_graph *g,
@@ -73,6 +92,8 @@ int app_compress_autoq(const struct nncw_config *cfg, struct nncw_graph *g,
             print_policy(q, bits);
         if (nncw_autoq_apply(q, bits) != NNCW_OK)
             rc = fail("autoq: applying the best policy");
+        else if (applied_on_subset(g, eval, subset, batch, best.accuracy) != NNCW_OK)
+            rc = fail("autoq: evaluating the applied policy");
     }
     nncw_autoq_free(q);
     return rc;

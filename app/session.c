@@ -20,8 +20,7 @@
 
 enum { CONSOLE_LINES = 5000, LOG_LINES = 2000 };
 
-/* l_compression.c's class name. Its box starts with the engine pointer, NULL once closed: the
- * training observer reads that (not Lua) to see whether `comp` is still open mid-run */
+/* l_compression.c's class name: refresh_view looks for a Compression in `comp` */
 #define COMPRESSION_CLASS "nncw.Compression"
 
 struct job {
@@ -38,6 +37,7 @@ struct session {
     struct line_ring *console, *log;
     struct train_history history;
     struct compression_trace trace;
+    struct aat_trace aat;
     struct capture capture;
     bool capturing;
 
@@ -48,15 +48,12 @@ struct session {
     struct job *head, *tail;
     int queued;
     bool busy, stop, more, quit;
+    bool training; /* a training run is going (between its BEGIN and END) */
     unsigned done, errors;
     char running[256], last_error[256];
     char prompt[4];
     struct graph_view *view;
     struct compression_view *cview;
-    /* the worker's own (no lock): a registry reference to the Compression in `comp` (LUA_NOREF:
-     * none), which keeps its box alive for the observer, and that box */
-    int comp_ref;
-    struct nncw_compression *const *comp_box;
 };
 
 /* ---- engine log messages and the training observer (worker thread) ---- */
@@ -83,8 +80,8 @@ static void on_train_end(struct session *s, const struct app_lua_train_update *u
     if (st == TRAIN_RUN_CANCELLED)
         line_ring_addf(s->log, LINE_WARN,
                        "training cancelled after %lld steps: the model keeps the weights of its "
-                       "last step",
-                       (long long)u->steps);
+                       "last step%s",
+                       (long long)u->steps, u->aat ? "" : "; nncw.resume() continues the run");
     else if (st == TRAIN_RUN_FAILED)
         line_ring_addf(s->log, LINE_ERROR, "training failed after %lld steps: %s",
                        (long long)u->steps, nncw_status_str(u->status));
@@ -99,16 +96,11 @@ static void on_train_end(struct session *s, const struct app_lua_train_update *u
                        (long long)u->steps);
 }
 
-/* the compression in `comp`, if it is still open (worker thread) */
-static struct nncw_compression *live_compression(struct session *s)
+/* the compression loss and the level after a step (the observer runs between steps, so the
+ * run's compression is there to ask) */
+static void add_compression_point(struct session *s, struct nncw_compression *c,
+                                  const struct nncw_train_event *e)
 {
-    return s->comp_box ? *s->comp_box : NULL;
-}
-
-/* the compression loss and the level after a step (the observer runs between steps) */
-static void add_compression_point(struct session *s, const struct nncw_train_event *e)
-{
-    struct nncw_compression *c = live_compression(s);
     if (!c || e->type != NNCW_TRAIN_EVENT_STEP)
         return;
     struct compression_point p = {.global_step = e->global_step, .loss = e->compression_loss,
@@ -128,8 +120,12 @@ static void on_train(void *user, const struct app_lua_train_update *u)
     const struct nncw_train_options *o = u->options;
     switch (u->phase) {
     case APP_LUA_TRAIN_BEGIN:
+        pthread_mutex_lock(&s->mu);
+        s->training = true;
+        pthread_mutex_unlock(&s->mu);
         train_history_begin(&s->history, o->epochs, u->steps_per_epoch, o->batch_size, o->optim.lr);
-        compression_trace_begin(&s->trace, live_compression(s));
+        compression_trace_begin(&s->trace, u->compression);
+        aat_trace_begin(&s->aat);
         line_ring_addf(s->log, LINE_INFO,
                        "training started: %d epoch%s of %lld steps, batch %d, lr %g, %lld samples",
                        o->epochs, o->epochs == 1 ? "" : "s", (long long)u->steps_per_epoch,
@@ -137,9 +133,16 @@ static void on_train(void *user, const struct app_lua_train_update *u)
         break;
     case APP_LUA_TRAIN_EVENT:
         train_history_add_event(&s->history, u->event);
-        add_compression_point(s, u->event);
+        add_compression_point(s, u->compression, u->event);
+        break;
+    case APP_LUA_TRAIN_AAT:
+        aat_trace_add(&s->aat, u->aat);
         break;
     case APP_LUA_TRAIN_END:
+        pthread_mutex_lock(&s->mu);
+        s->training = false;
+        pthread_mutex_unlock(&s->mu);
+        app_lua_pause_set(false); /* a pause asked for as the run ended is not for the next */
         on_train_end(s, u);
         break;
     }
@@ -149,21 +152,29 @@ static void on_train(void *user, const struct app_lua_train_update *u)
 
 /* what refresh_view finds in the globals `comp` and `model` */
 struct found {
-    struct nncw_compression *c;         /* `comp`, an open Compression, or NULL */
-    struct nncw_compression *const *box; /* its box */
-    const struct nncw_config *cfg;      /* the config it was created with */
-    bool of_model;                      /* it compresses `model` */
-    int ref;                            /* a registry reference to it, or LUA_NOREF */
+    struct nncw_compression *c;    /* `comp`, an open Compression, or NULL */
+    const struct nncw_config *cfg; /* the config it was created with */
+    bool of_model;                 /* it compresses `model` */
     struct graph_view *view;
 };
+
+/* protected: raises unless argument 1 is an open Compression */
+static int check_open_compression(lua_State *L)
+{
+    app_lua_check_compression(L, 1, "workbench", "comp");
+    return 0;
+}
 
 /* protected: the open Compression in the global `comp` (arg 1: struct found) */
 static int find_compression(lua_State *L)
 {
     struct found *f = lua_touserdata(L, 1);
     lua_getglobal(L, "comp");
-    struct nncw_compression *const *box = luaL_testudata(L, -1, COMPRESSION_CLASS);
-    if (!box || !*box)
+    if (!luaL_testudata(L, -1, COMPRESSION_CLASS))
+        return 0;
+    lua_pushcfunction(L, check_open_compression);
+    lua_pushvalue(L, -2);
+    if (lua_pcall(L, 1, 0, 0) != LUA_OK) /* closed: no view */
         return 0;
     /* its user values: 1 the model, 2 the config (l_compression.c). A closed model leaves the
      * compression pointing into freed memory: it is not looked at then */
@@ -178,8 +189,6 @@ static int find_compression(lua_State *L)
         f->cfg = app_lua_check_config(L, -1, "workbench", "config");
     lua_pop(L, 1);
     f->c = app_lua_check_compression(L, -1, "workbench", "comp");
-    f->box = box;
-    f->ref = luaL_ref(L, LUA_REGISTRYINDEX);
     return 0;
 }
 
@@ -212,12 +221,9 @@ static bool protected(struct session *s, lua_CFunction fn, struct found *f)
 /* after each line: new views of `model` and `comp` for the panels */
 static void refresh_view(struct session *s)
 {
-    struct found f = {.ref = LUA_NOREF};
+    struct found f = {0};
     if (!protected(s, find_compression, &f))
-        f = (struct found){.ref = LUA_NOREF};
-    luaL_unref(s->L, LUA_REGISTRYINDEX, s->comp_ref);
-    s->comp_ref = f.ref;
-    s->comp_box = f.box;
+        f = (struct found){0};
     struct compression_view *cv = NULL;
     if (f.c && compression_view_build(f.c, f.cfg, "comp", &cv) != NNCW_OK)
         line_ring_addf(s->log, LINE_ERROR, "workbench: the compression view: %s",
@@ -303,6 +309,7 @@ static void *worker_main(void *arg)
         enum app_repl_status st = run_line(s, j->line);
         free(j->line);
         free(j);
+        app_lua_pause_set(false); /* a pause belongs to the line that ran */
         pthread_mutex_lock(&s->mu);
         s->busy = false;
         s->running[0] = '\0';
@@ -345,7 +352,7 @@ int session_new(struct session **out)
     pthread_cond_init(&s->cv, NULL);
     train_history_init(&s->history);
     compression_trace_init(&s->trace);
-    s->comp_ref = LUA_NOREF;
+    aat_trace_init(&s->aat);
     snprintf(s->prompt, sizeof s->prompt, "> ");
     s->console = line_ring_new(CONSOLE_LINES);
     s->log = line_ring_new(LOG_LINES);
@@ -409,6 +416,7 @@ void session_free(struct session *s)
     graph_view_release(s->view);
     compression_view_release(s->cview);
     compression_trace_fini(&s->trace);
+    aat_trace_fini(&s->aat);
     line_ring_free(s->console);
     line_ring_free(s->log);
     train_history_fini(&s->history);
@@ -481,6 +489,9 @@ void session_get_status(struct session *s, struct session_status *out)
 {
     pthread_mutex_lock(&s->mu);
     out->busy = s->busy;
+    out->training = s->training;
+    out->pausing = s->training && app_lua_pause_requested();
+    out->paused = out->pausing && app_lua_is_paused();
     out->more = s->more;
     out->quit = s->quit;
     out->queued = s->queued;
@@ -527,6 +538,25 @@ struct compression_view *session_get_compression(struct session *s)
 struct compression_trace *session_compression_trace(struct session *s)
 {
     return &s->trace;
+}
+
+struct aat_trace *session_aat_trace(struct session *s)
+{
+    return &s->aat;
+}
+
+bool session_pause(struct session *s, bool pause)
+{
+    pthread_mutex_lock(&s->mu);
+    bool ok = !pause || (s->busy && s->training);
+    if (ok)
+        app_lua_pause_set(pause);
+    pthread_mutex_unlock(&s->mu);
+    if (ok)
+        line_ring_add(s->log, LINE_INFO,
+                      pause ? "pausing the training run after its current step"
+                            : "training run resumed");
+    return ok;
 }
 
 const char *session_prompt(struct session *s)

@@ -13,6 +13,8 @@
  *     int tty = session_capture_output(s);                // stdout/stderr into the Console
  *     session_submit(s, "model = nncw.zoo.cnn{seed = 1}", true);
  *     ... UI loop: session_get_status, session_get_graph, train_history_copy ...
+ *     session_pause(s, true);                              // holds a run after its step
+ *     session_pause(s, false);                             // ... and lets it go on
  *     session_cancel(s);                                   // stops a run after its step
  *     session_free(s);                                     // waits for the worker
  *
@@ -22,6 +24,7 @@
 
 #include <stdbool.h>
 
+#include "aat_trace.h"
 #include "compression_view.h"
 #include "graph_view.h"
 #include "line_ring.h"
@@ -39,6 +42,9 @@ struct session_status {
     unsigned errors;      /* of which failed */
     char running[256];    /* the running line (first line of it) */
     char last_error[256]; /* the first line of the newest error */
+    bool training;        /* the running line is in a training run */
+    bool pausing;         /* a pause of that run is asked for (it holds after its step) */
+    bool paused;          /* ... and the run is held now: its clocks stop */
 };
 
 /* a session with a fresh Lua state; -1 after a message on stderr */
@@ -60,6 +66,11 @@ bool session_submit(struct session *s, const char *line, bool queue);
  * drops the lines waiting behind it */
 void session_cancel(struct session *s);
 void session_get_status(struct session *s, struct session_status *out);
+/* pause true: holds the running training run (plain, compressed or accuracy-aware) after
+ * its current step, until session_pause(s, false) or a cancel; nothing is lost and the run
+ * ends with the numbers it would have had. False when no training run is going (pause only).
+ * While held, other lines wait in the queue (the UI refuses them, as during a run) */
+bool session_pause(struct session *s, bool pause);
 
 struct line_ring *session_console(struct session *s);
 struct line_ring *session_log(struct session *s);
@@ -71,5 +82,7 @@ struct graph_view *session_get_graph(struct session *s);
 struct compression_view *session_get_compression(struct session *s);
 /* the compression loss and level of the current run, point by point */
 struct compression_trace *session_compression_trace(struct session *s);
+/* the accuracy-aware side of the current run (budget, rate steps, best point) */
+struct aat_trace *session_aat_trace(struct session *s);
 /* the REPL's prompt for the next line: "> " or ">> " */
 const char *session_prompt(struct session *s);

@@ -100,6 +100,29 @@ void ui_action_cancel(struct ui_app *a)
                    "model keeps its weights");
 }
 
+void ui_action_pause(struct ui_app *a, int pause)
+{
+    bool held = a->status.pausing;
+    if (pause < 0)
+        pause = !held;
+    if (!a->status.training) {
+        ui_app_message(a, UI_STYLE_NORMAL, "no training run to %s", pause ? "pause" : "resume");
+        return;
+    }
+    if (pause == held) {
+        ui_app_message(a, UI_STYLE_NORMAL, "the run is %s already",
+                       held ? "paused" : "running");
+        return;
+    }
+    session_pause(a->session, pause);
+    a->status.pausing = pause; /* at once, so p p in quick succession toggles twice */
+    if (pause)
+        ui_app_message(a, UI_STYLE_WARN,
+                       "pausing after the current step: p (F7, :resume) resumes, x cancels");
+    else
+        ui_app_message(a, UI_STYLE_NORMAL, "resumed");
+}
+
 void ui_action_search(struct ui_app *a, const char *regex, int direction)
 {
     char err[256];
@@ -276,6 +299,28 @@ static void level_command(struct ui_app *a, const char *cmd, const char *arg)
     ui_app_run_lua(a, code, cmd);
 }
 
+/* ":hawq" and ":autoq [EPISODES [SAMPLES]]": the Search panel runs them */
+static void search_command(struct ui_app *a, const char *cmd, const char *arg)
+{
+    struct ui_panel *p = a->panels[UI_PANEL_SEARCH];
+    ui_app_focus(a, UI_PANEL_SEARCH);
+    if (!strcmp(cmd, "hawq")) {
+        ui_search_panel_hawq(p);
+        return;
+    }
+    int episodes = 0, samples = 0;
+    char extra;
+    int n = sscanf(arg, "%d %d %c", &episodes, &samples, &extra);
+    if (*arg && (n < 1 || n > 2 || episodes < 1 || (n == 2 && samples < 1))) {
+        ui_app_message(a, UI_STYLE_ERROR,
+                       "autoq: give the episodes and the test_data samples per episode, "
+                       "e.g. :autoq 30 512 (got '%s')",
+                       arg);
+        return;
+    }
+    ui_search_panel_autoq(p, episodes, samples);
+}
+
 /* the word at the start of line and where its argument begins */
 static const char *word(const char *line, char *w, size_t size)
 {
@@ -300,6 +345,8 @@ void ui_action_command(struct ui_app *a, const char *line)
         a->overlay = UI_OVERLAY_FORM;
     } else if (!strcmp(cmd, "cancel")) {
         ui_action_cancel(a);
+    } else if (!strcmp(cmd, "pause") || !strcmp(cmd, "resume")) {
+        ui_action_pause(a, !strcmp(cmd, "pause"));
     } else if (!strcmp(cmd, "quit") || !strcmp(cmd, "q")) {
         a->quit = true;
     } else if ((!strcmp(cmd, "help") || !strcmp(cmd, "h")) && !*arg) {
@@ -319,6 +366,8 @@ void ui_action_command(struct ui_app *a, const char *line)
     } else if (!strcmp(cmd, "stats")) {
         if (need_compression(a, "stats") && ui_app_run_lua(a, "print(comp:statistics())", "stats"))
             ui_app_focus(a, UI_PANEL_CONSOLE);
+    } else if (!strcmp(cmd, "hawq") || !strcmp(cmd, "autoq")) { /* the Search panel */
+        search_command(a, cmd, arg);
     } else if (!strcmp(cmd, "lua")) {
         ui_app_run_lua(a, arg, "lua");
     } else { /* the REPL's own commands: :help NAME, :journal, :load FILE */

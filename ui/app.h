@@ -24,6 +24,7 @@ enum ui_panel_id {
     UI_PANEL_QUANTIZERS, /* the compression panels share the Inspector's place */
     UI_PANEL_SCOPES,
     UI_PANEL_PRUNING,
+    UI_PANEL_SEARCH, /* mixed-precision searches (HAWQ, AutoQ), also in the Inspector's place */
     UI_PANEL_COUNT
 };
 
@@ -104,6 +105,8 @@ const struct compression_view *ui_app_compression(const struct ui_app *a);
 void ui_action_open(struct ui_app *a, const char *what);
 void ui_action_save(struct ui_app *a, const char *path);
 void ui_action_cancel(struct ui_app *a);
+/* pause (1), resume (0) or toggle (-1) the training run */
+void ui_action_pause(struct ui_app *a, int pause);
 void ui_action_command(struct ui_app *a, const char *line);
 void ui_action_search(struct ui_app *a, const char *regex, int direction);
 /* compression: the config file applied to `model` as `comp` (data: `train_data`) */

@@ -32,20 +32,27 @@ static const struct ui_binding bindings[] = {
      UI_ACTION_COMMAND,
      ":",
      "Cmd",
-     "a command: :save F, :open F, :train, :cancel, :compress F, :ignore P, :unignore P, "
-     ":set P bits=4 mode=asymmetric per_channel=1, :level X, :rate X, :target X, :stats, "
+     "a command: :save F, :open F, :train, :cancel, :pause, :resume, :compress F, "
+     ":ignore P, :unignore P, "
+     ":set P bits=4 mode=asymmetric per_channel=1, :level X, :rate X, :target X, :stats, :hawq, :autoq N S, "
      ":help, :quit, or Lua"},
     {{UI_KEY_FN(KEY_F(4))},
      UI_ACTION_COMPRESS,
      "F4",
      NULL,
      "compress `model`: a compression config (JSON) becomes `comp` (:compress F)"},
+    /* pausing a training run (p is the Graph panel's own key there, F7 works everywhere) */
+    {{'p', UI_KEY_FN(KEY_F(7))},
+     UI_ACTION_PAUSE,
+     "p F7",
+     NULL, /* the status line has no room left at 80 columns */
+     "pause the training run after its current step, or resume it (:pause, :resume)"},
     {{'z'}, UI_ACTION_ZOOM, "z", NULL, "zoom: the focused panel alone, or all panels"},
     {{'1'},
      UI_ACTION_PANEL_1,
-     "1-8",
+     "1-9",
      NULL,
-     "focus Graph, Inspector, Training, Console, Log, Quantizers, Scopes, Pruning"},
+     "focus Graph, Inspector, Training, Console, Log, Quantizers, Scopes, Pruning, Search"},
     {{'2'}, UI_ACTION_PANEL_2, NULL, NULL, NULL},
     {{'3'}, UI_ACTION_PANEL_3, NULL, NULL, NULL},
     {{'4'}, UI_ACTION_PANEL_4, NULL, NULL, NULL},
@@ -53,6 +60,7 @@ static const struct ui_binding bindings[] = {
     {{'6'}, UI_ACTION_PANEL_6, NULL, NULL, NULL},
     {{'7'}, UI_ACTION_PANEL_7, NULL, NULL, NULL},
     {{'8'}, UI_ACTION_PANEL_8, NULL, NULL, NULL},
+    {{'9'}, UI_ACTION_PANEL_9, NULL, NULL, NULL}, /* Search */
     {{UI_KEY_CTRL('l')}, UI_ACTION_REDRAW, "^L", NULL, "redraw the screen"},
     {{'q', UI_KEY_FN(KEY_F(10))},
      UI_ACTION_QUIT,

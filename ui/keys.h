@@ -39,6 +39,7 @@ enum ui_action {
     UI_ACTION_QUIT,
     UI_ACTION_REDRAW,
     UI_ACTION_COMPRESS,
+    UI_ACTION_PAUSE, /* pause or resume the training run */
     UI_ACTION_PANEL_1, /* ... to UI_ACTION_PANEL_1 + 7 */
     UI_ACTION_PANEL_2,
     UI_ACTION_PANEL_3,
@@ -47,6 +48,7 @@ enum ui_action {
     UI_ACTION_PANEL_6,
     UI_ACTION_PANEL_7,
     UI_ACTION_PANEL_8,
+    UI_ACTION_PANEL_9, /* the Search panel */
     UI_ACTION_COUNT
 };
 

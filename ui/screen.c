@@ -64,8 +64,13 @@ bool ui_app_may_queue(const struct ui_app *a)
 bool ui_app_run_lua(struct ui_app *a, const char *code, const char *what)
 {
     if (!session_submit(a->session, code, ui_app_may_queue(a))) {
-        ui_app_message(a, UI_STYLE_WARN,
-                       "a training run is going: wait for it, or cancel it (x, F8, Ctrl-C)");
+        if (a->status.pausing) /* the worker is held: the line would wait for the run */
+            ui_app_message(a, UI_STYLE_WARN,
+                           "the training run is paused: p (F7, :resume) resumes it, x cancels "
+                           "it; Lua runs once it is over");
+        else
+            ui_app_message(a, UI_STYLE_WARN,
+                           "a training run is going: wait for it, or cancel it (x, F8, Ctrl-C)");
         return false;
     }
     (void)what; /* the session logs what ran, with its time */
@@ -89,7 +94,8 @@ void ui_app_prompt(struct ui_app *a, enum ui_prompt_kind kind, const char *text)
 static bool in_lower_left(int panel)
 {
     return panel == UI_PANEL_INSPECTOR || panel == UI_PANEL_QUANTIZERS ||
-           panel == UI_PANEL_SCOPES || panel == UI_PANEL_PRUNING;
+           panel == UI_PANEL_SCOPES || panel == UI_PANEL_PRUNING ||
+           panel == UI_PANEL_SEARCH;
 }
 
 const struct compression_view *ui_app_compression(const struct ui_app *a)
@@ -167,7 +173,10 @@ static void draw_title(struct ui_app *a)
         snprintf(left, sizeof left, " nncw workbench | no model");
     const struct train_snapshot *t = &a->train;
     if (t->state == TRAIN_RUN_RUNNING && t->total_steps)
-        snprintf(right, sizeof right, "training %.0f%% ",
+        snprintf(right, sizeof right, "%s %.0f%% ",
+                 a->status.paused    ? "training paused"
+                 : a->status.pausing ? "training pausing"
+                                     : "training",
                  100.0 * (double)t->steps_done / (double)t->total_steps);
     else if (a->status.busy)
         snprintf(right, sizeof right, "running ");
@@ -376,6 +385,9 @@ static void run_action(struct ui_app *a, enum ui_action action)
     case UI_ACTION_CANCEL:
         ui_action_cancel(a);
         break;
+    case UI_ACTION_PAUSE:
+        ui_action_pause(a, -1);
+        break;
     case UI_ACTION_SAVE:
         ui_app_prompt(a, UI_PROMPT_COMMAND, "save nncw-session.lua");
         break;
@@ -554,6 +566,7 @@ static int create_panels(struct ui_app *a)
         ui_graph_panel_new,      ui_inspector_panel_new, ui_training_panel_new,
         ui_console_panel_new,    ui_log_panel_new,       ui_quantizers_panel_new,
         ui_scopes_panel_new,     ui_pruning_panel_new,
+        ui_search_panel_new, /* UI_PANEL_SEARCH */
     };
     for (int i = 0; i < UI_PANEL_COUNT; i++)
         if (!(a->panels[i] = make[i](a)))

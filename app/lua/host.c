@@ -1,9 +1,12 @@
 /* The Lua host: state setup, module preloading, script runs, Ctrl-C and replay budgets. */
 #include "host.h"
 
+#include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <lauxlib.h>
@@ -52,9 +55,78 @@ void app_lua_catch_sigint(lua_State *L)
     sigaction(SIGINT, &sa, NULL);
 }
 
+/* ---- pausing a training run ---- */
+
+/* The UI thread sets `requested`; the thread running the training blocks at its next pause
+ * point while it stays set. An interrupt (cancel, Ctrl-C, a replay budget) ends the wait: the
+ * signal handler cannot signal a condition variable, so the wait wakes every 50 ms to look */
+static pthread_mutex_t pause_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t pause_cv = PTHREAD_COND_INITIALIZER;
+static bool pause_requested, pause_parked;
+
+static double monotonic_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+void app_lua_pause_set(bool paused)
+{
+    pthread_mutex_lock(&pause_mu);
+    pause_requested = paused;
+    pthread_cond_broadcast(&pause_cv);
+    pthread_mutex_unlock(&pause_mu);
+}
+
+bool app_lua_pause_requested(void)
+{
+    pthread_mutex_lock(&pause_mu);
+    bool r = pause_requested;
+    pthread_mutex_unlock(&pause_mu);
+    return r;
+}
+
+bool app_lua_is_paused(void)
+{
+    pthread_mutex_lock(&pause_mu);
+    bool p = pause_parked;
+    pthread_mutex_unlock(&pause_mu);
+    return p;
+}
+
+double app_lua_pause_point(void)
+{
+    pthread_mutex_lock(&pause_mu);
+    if (!pause_requested || interrupt_flag) {
+        pthread_mutex_unlock(&pause_mu);
+        return 0;
+    }
+    double t0 = monotonic_s();
+    pause_parked = true;
+    while (pause_requested && !interrupt_flag) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += 50 * 1000 * 1000;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        int rc = pthread_cond_timedwait(&pause_cv, &pause_mu, &until);
+        if (rc != 0 && rc != ETIMEDOUT)
+            break;
+    }
+    pause_parked = false;
+    pthread_mutex_unlock(&pause_mu);
+    return monotonic_s() - t0;
+}
+
 void app_lua_interrupt_request(void)
 {
     on_sigint(SIGINT);
+    pthread_mutex_lock(&pause_mu); /* a paused run wakes to stop */
+    pthread_cond_broadcast(&pause_cv);
+    pthread_mutex_unlock(&pause_mu);
 }
 
 void app_lua_release_sigint(void)

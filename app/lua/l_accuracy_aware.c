@@ -4,6 +4,7 @@
 
 #include <math.h>
 #include <string.h>
+#include <time.h>
 
 #include "train/accuracy_aware.h"
 
@@ -90,7 +91,25 @@ struct run {
     int callback; /* stack index, 0: none */
     int error;    /* stack index of the callback's error, 0: none */
     bool user_stopped, interrupted;
+    /* for the workbench's observer: the compression, steps per epoch, the training options */
+    struct nncw_compression *comp;
+    int64_t per_epoch;
+    const struct nncw_train_options *train;
+    double t0, paused_s; /* the run's start and its time paused: its clock for the observer */
 };
+
+static double monotonic_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* seconds the run has trained (pauses left out) */
+static double run_seconds(const struct run *r)
+{
+    return monotonic_s() - r->t0 - r->paused_s;
+}
 
 static void push_change(lua_State *L, const struct nncw_aat_rate_change *c)
 {
@@ -160,6 +179,7 @@ static int call_step_event(lua_State *L)
 
 static bool fire(struct run *r, lua_CFunction caller, const void *ev)
 {
+    r->paused_s += app_lua_pause_point(); /* the workbench's pause holds the run here */
     if (app_lua_interrupt_pending()) {
         r->interrupted = true;
         return false;
@@ -180,15 +200,92 @@ static bool fire(struct run *r, lua_CFunction caller, const void *ev)
     return go_on;
 }
 
+/* a validation as the epoch point of the observer's charts (accuracy 0..1) */
+static void notify_validation(const struct run *r, const struct nncw_aat_event *ev)
+{
+    struct nncw_train_event e = {.type = NNCW_TRAIN_EVENT_EPOCH,
+                                 .epoch = ev->epoch - 1,
+                                 .epochs = ev->max_epochs,
+                                 .step = r->per_epoch,
+                                 .steps_per_epoch = r->per_epoch,
+                                 .global_step = (int64_t)ev->epoch * r->per_epoch,
+                                 .loss = ev->train_loss,
+                                 .lr = NAN,
+                                 .images_per_s = NAN,
+                                 .eta_s = NAN,
+                                 .elapsed_s = run_seconds(r),
+                                 .train_loss = ev->train_loss,
+                                 .train_acc = ev->train_acc,
+                                 .test_loss = NAN,
+                                 .test_acc = (float)(ev->metric / 100)};
+    app_lua_train_notify(&(struct app_lua_train_update){
+        .phase = APP_LUA_TRAIN_EVENT, .event = &e, .steps = e.global_step, .compression = r->comp});
+}
+
 static bool on_aat_event(void *user, const struct nncw_aat_event *ev)
 {
+    struct run *r = user;
+    if (ev->type == NNCW_AAT_EVENT_VALIDATION && ev->epoch > 0)
+        notify_validation(r, ev);
+    app_lua_train_notify(&(struct app_lua_train_update){
+        .phase = APP_LUA_TRAIN_AAT, .aat = ev, .compression = r->comp,
+        .steps = (int64_t)ev->epoch * r->per_epoch});
     return fire(user, call_aat_event, ev);
 }
 
 static bool on_step(void *user, const struct nncw_train_event *ev)
 {
+    struct run *r = user;
     app_lua_count_step();
-    return fire(user, call_step_event, ev);
+    struct nncw_train_event e = *ev; /* steps counted over the whole run, not the segment */
+    e.global_step = (int64_t)ev->epoch * r->per_epoch + ev->step;
+    e.elapsed_s = run_seconds(r); /* the trainer's clock restarts with each segment */
+    e.eta_s = NAN;
+    app_lua_train_notify(&(struct app_lua_train_update){
+        .phase = APP_LUA_TRAIN_EVENT, .event = &e, .steps = e.global_step, .compression = r->comp});
+    return fire(user, call_step_event, &e);
+}
+
+/* BEGIN and END for the observer: an accuracy-aware run counts maximal_total_epochs epochs */
+static void notify_begin(struct run *r, const struct app_lua_aat_call *call,
+                         const struct nncw_aat_options *o, struct nncw_train_options *shown)
+{
+    *shown = o->train;
+    shown->epochs = o->params.maximal_total_epochs;
+    int64_t count = nncw_dataset_count_samples(call->train_set->ds);
+    r->per_epoch = (count + shown->batch_size - 1) / shown->batch_size;
+    if (shown->max_steps_per_epoch && shown->max_steps_per_epoch < r->per_epoch)
+        r->per_epoch = shown->max_steps_per_epoch;
+    r->train = shown;
+    r->t0 = monotonic_s();
+    app_lua_train_notify(&(struct app_lua_train_update){
+        .phase = APP_LUA_TRAIN_BEGIN, .options = shown, .train_count = count,
+        .steps_per_epoch = r->per_epoch, .compression = r->comp});
+}
+
+static void notify_end(const struct run *r, const struct nncw_aat_result *res,
+                       enum nncw_status s)
+{
+    struct nncw_train_event last = {.type = NNCW_TRAIN_EVENT_EPOCH,
+                                    .epoch = res->epochs - 1,
+                                    .epochs = r->train->epochs,
+                                    .global_step = (int64_t)res->epochs * r->per_epoch,
+                                    .loss = NAN,
+                                    .lr = NAN,
+                                    .images_per_s = NAN,
+                                    .eta_s = NAN,
+                                    .elapsed_s = run_seconds(r),
+                                    .train_loss = NAN,
+                                    .train_acc = NAN,
+                                    .test_loss = NAN,
+                                    .test_acc = isnan(res->final_metric)
+                                                    ? NAN
+                                                    : (float)(res->final_metric / 100)};
+    bool interrupted = r->interrupted || app_lua_interrupt_pending();
+    app_lua_train_notify(&(struct app_lua_train_update){
+        .phase = APP_LUA_TRAIN_END, .options = r->train, .event = &last,
+        .steps = last.global_step, .status = s, .interrupted = interrupted,
+        .compression = r->comp});
 }
 
 /* ---- the result ---- */
@@ -262,7 +359,7 @@ int app_lua_train_accuracy_aware(lua_State *L, const struct app_lua_aat_call *ca
     o.params = read_section(L, opts);
     o.uncompressed_metric = check_uncompressed(L, opts);
     o.train = *call->train;
-    struct run r = {.L = L, .callback = call->callback};
+    struct run r = {.L = L, .callback = call->callback, .comp = call->compression};
     o.on_event = on_aat_event;
     o.user = &r;
     o.on_train = on_step;
@@ -278,12 +375,15 @@ int app_lua_train_accuracy_aware(lua_State *L, const struct app_lua_aat_call *ca
     call->g->busy++;
     call->train_set->busy++;
     call->test->busy++;
+    struct nncw_train_options shown;
+    notify_begin(&r, call, &o, &shown);
     s = nncw_aat_run(a);
     call->g->busy--;
     call->train_set->busy--;
     call->test->busy--;
     struct nncw_aat_result res;
     nncw_aat_get_result(a, &res);
+    notify_end(&r, &res, s);
     if (r.error || r.interrupted ||
         (s != NNCW_OK && !(s == NNCW_ERR_CANCELLED && r.user_stopped))) {
         nncw_aat_free(a);

@@ -4,10 +4,13 @@
  * alive as the AutoQ's user values. */
 #include "l_autoq.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "compression/autoq/autoq.h"
+#include "l_precision.h"
 #include "lnncw.h"
+#include "search_board.h"
 
 #define APP_LUA_AUTOQ "nncw.AutoQ"
 #define APP_LUA_COMPRESSION "nncw.Compression"
@@ -69,6 +72,35 @@ static void push_episode(lua_State *L, const struct nncw_autoq *q,
     lua_setfield(L, -2, "bits");
 }
 
+/* ---- the search board (what the workbench's Search panel shows) ---- */
+
+static void publish_begin(struct nncw_autoq *q, const struct nncw_compression *c, int total)
+{
+    int n = nncw_autoq_count_steps(q);
+    const char **ids = calloc((size_t)(n ? n : 1), sizeof *ids);
+    bool *weight = calloc((size_t)(n ? n : 1), sizeof *weight);
+    if (ids && weight) {
+        for (int i = 0; i < n; i++) {
+            ids[i] = nncw_autoq_get_step_name(q, i);
+            weight[i] = ids[i] && strstr(ids[i], "|WEIGHT") != NULL;
+        }
+        search_board_autoq_begin(q, c, n, ids, weight, total);
+    }
+    free(ids);
+    free(weight);
+}
+
+static void publish_episode(struct nncw_autoq *q, const struct nncw_autoq_episode *e)
+{
+    struct search_episode r = {.episode = e->episode,
+                               .warmup = e->warmup,
+                               .best = e->best,
+                               .accuracy = e->accuracy,
+                               .reward = e->reward,
+                               .ratio = e->ratio};
+    search_board_autoq_episode(q, &r, e->bits, nncw_autoq_get_best(q, NULL));
+}
+
 /* the candidate bits list of options.bits */
 static void opt_bits(lua_State *L, int opts, const char *fn, struct nncw_autoq_options *o)
 {
@@ -104,13 +136,26 @@ static int m_autoq(lua_State *L)
     struct nncw_compression *c = app_lua_check_compression(L, 1, FN, "self");
     luaL_checktype(L, 2, LUA_TTABLE);
     app_lua_check_options(L, 2, FN, known);
+    /* the config's initializer.precision (type autoq) gives the defaults when it has one */
     struct nncw_autoq_options o = nncw_autoq_defaults();
-    o.episodes = (int)app_lua_opt_int(L, 2, FN, "episodes", 30, 0, 1000000);
-    o.warmup = (int)app_lua_opt_int(L, 2, FN, "warmup", 10, 0, 1000000);
-    o.compression_ratio = app_lua_opt_number(L, 2, FN, "ratio", 0.15, 1e-6, 1.0);
-    o.seed = (uint64_t)app_lua_opt_int(L, 2, FN, "seed", 528, 0, LUA_MAXINTEGER);
-    o.hidden = (int)app_lua_opt_int(L, 2, FN, "hidden", 300, 1, 4096);
-    double subset = app_lua_opt_number(L, 2, FN, "eval_subset_ratio", 1.0, 1e-9, 1.0);
+    double subset_default = 1.0;
+    bool from_config = false;
+    lua_getiuservalue(L, 1, 2); /* the Compression's config, its second user value */
+    struct nncw_config *cfg = app_lua_check_config(L, -1, FN, "self's config");
+    lua_pop(L, 1);
+    app_lua_precision_need_choice(L, cfg, FN);
+    enum nncw_status cs = nncw_autoq_options_from_config(cfg, &o, &subset_default, &from_config);
+    if (cs != NNCW_OK)
+        return app_lua_fail(L, FN, cs);
+    o.episodes = (int)app_lua_opt_int(L, 2, FN, "episodes",
+                                      from_config && o.episodes > 0 ? o.episodes : 30, 0, 1000000);
+    o.warmup = (int)app_lua_opt_int(L, 2, FN, "warmup", o.warmup, 0, 1000000);
+    o.compression_ratio =
+        app_lua_opt_number(L, 2, FN, "ratio", o.compression_ratio, 1e-6, 1.0);
+    o.seed = (uint64_t)app_lua_opt_int(L, 2, FN, "seed", (lua_Integer)o.seed, 0, LUA_MAXINTEGER);
+    o.hidden = (int)app_lua_opt_int(L, 2, FN, "hidden", o.hidden, 1, 4096);
+    double subset =
+        app_lua_opt_number(L, 2, FN, "eval_subset_ratio", subset_default, 1e-9, 1.0);
     int batch = (int)app_lua_opt_int(L, 2, FN, "batch", 64, 1, 65536);
     opt_bits(L, 2, FN, &o);
     if (lua_getfield(L, 2, "data") == LUA_TNIL)
@@ -128,7 +173,10 @@ static int m_autoq(lua_State *L)
     lua_pushvalue(L, data_idx);
     lua_setiuservalue(L, -2, UV_DATA);
     enum nncw_status s = nncw_autoq_new_for_compression(g->g, c, ds->ds, subset, batch, &o, &b->q);
-    return s == NNCW_OK ? 1 : app_lua_fail(L, FN, s);
+    if (s != NNCW_OK)
+        return app_lua_fail(L, FN, s);
+    publish_begin(b->q, c, o.episodes);
+    return 1;
 }
 
 /* q:step() -> episode table, or nil when every episode has run */
@@ -144,11 +192,13 @@ static int m_step(lua_State *L)
     enum nncw_status s = nncw_autoq_run_episode(b->q, &e);
     if (s != NNCW_OK)
         return app_lua_fail(L, FN, s);
+    publish_episode(b->q, &e);
     push_episode(L, b->q, &e);
     return 1;
 }
 
-/* q:run([fn]) -> episodes run; fn(episode) returning false stops (q:run again resumes) */
+/* q:run([fn[, max]]) -> episodes run; fn(episode) returning false stops, and at most max
+ * episodes run (q:run again resumes) */
 static int m_run(lua_State *L)
 {
     static const char FN[] = "AutoQ:run";
@@ -156,8 +206,10 @@ static int m_run(lua_State *L)
     bool has_fn = !lua_isnoneornil(L, 2);
     if (has_fn)
         luaL_checktype(L, 2, LUA_TFUNCTION);
+    lua_Integer max = lua_isnoneornil(L, 3) ? LUA_MAXINTEGER
+                                            : app_lua_check_int(L, 3, FN, "max", 0, LUA_MAXINTEGER);
     int ran = 0;
-    while (!nncw_autoq_is_done(b->q)) {
+    while (!nncw_autoq_is_done(b->q) && ran < max) {
         if (app_lua_interrupt_pending()) {
             app_lua_interrupt_take(L);
             return luaL_error(L,
@@ -169,6 +221,7 @@ static int m_run(lua_State *L)
         enum nncw_status s = nncw_autoq_run_episode(b->q, &e);
         if (s != NNCW_OK)
             return app_lua_fail(L, FN, s);
+        publish_episode(b->q, &e);
         ran++;
         if (!has_fn)
             continue;
@@ -256,7 +309,11 @@ static int m_apply(lua_State *L)
         }
     }
     enum nncw_status s = nncw_autoq_apply(b->q, bits);
-    return s == NNCW_OK ? 0 : app_lua_fail(L, FN, s);
+    if (s != NNCW_OK)
+        return app_lua_fail(L, FN, s);
+    if (lua_isnoneornil(L, 2))
+        search_board_autoq_applied(b->q);
+    return 0;
 }
 
 /* q:done() -> whether every episode has run; q:episodes() -> how many have */

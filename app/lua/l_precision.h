@@ -26,3 +26,11 @@ struct app_lua_progress {
 void app_lua_precision_progress_setup(lua_State *L, int opts, const char *fn,
                                       struct app_lua_progress *p,
                                       struct nncw_compression_init *init);
+
+/* the weight bit widths the config's target device allows (its hardware config; TRIAL: 2..8),
+ * ascending into bits[max]; returns how many. Raises (naming fn) when the hardware config
+ * cannot be read. Mixed precision needs at least two */
+int app_lua_precision_device_bits(lua_State *L, const struct nncw_config *cfg, const char *fn,
+                                  int *bits, int max);
+/* raises "fn: the target device X allows only N-bit weights: ..." unless it allows two */
+void app_lua_precision_need_choice(lua_State *L, const struct nncw_config *cfg, const char *fn);

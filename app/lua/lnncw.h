@@ -184,13 +184,27 @@ bool app_lua_was_interrupted(void);
  * app_lua_catch_sigint), callable from another thread: the workbench's cancel key */
 void app_lua_interrupt_request(void);
 
+/* ---- pausing a training run (host.c): the workbench's p key ----
+ * Any thread asks for a pause; the thread running nncw.train blocks at its next pause point
+ * (after a training step) until the pause is lifted or an interrupt comes. Nothing else
+ * changes: the run goes on with the same numbers as if it had never paused. */
+void app_lua_pause_set(bool paused);
+bool app_lua_pause_requested(void);
+/* true while a run is blocked at a pause point */
+bool app_lua_is_paused(void);
+/* a pause point: blocks while a pause is requested and no interrupt is pending; returns the
+ * seconds it blocked (0 at once when no pause is asked for) */
+double app_lua_pause_point(void);
+
 /* ---- a C observer of nncw.train runs (l_train.c): the workbench's live charts ----
  * Called on the thread running the training, between steps; it must not call Lua. */
 enum app_lua_train_phase {
     APP_LUA_TRAIN_BEGIN, /* options, train_count, steps_per_epoch */
     APP_LUA_TRAIN_EVENT, /* event: a trainer event (as the Lua callback gets) */
     APP_LUA_TRAIN_END,   /* event: the last epoch's figures (NaN before one); status, steps */
+    APP_LUA_TRAIN_AAT,   /* aat: an accuracy-aware event (validation, rate change, done) */
 };
+struct nncw_aat_event;
 struct app_lua_train_update {
     enum app_lua_train_phase phase;
     const struct nncw_train_options *options;
@@ -199,7 +213,13 @@ struct app_lua_train_update {
     int64_t steps;            /* steps run so far */
     enum nncw_status status;  /* END: NNCW_OK, NNCW_ERR_CANCELLED (stopped) or the failure */
     bool interrupted;         /* END: stopped by Ctrl-C, the cancel key or a replay budget */
+    /* the compression the run trains (NULL: none), valid for the call: observers read it
+     * here rather than in the Lua box that holds it */
+    struct nncw_compression *compression;
+    const struct nncw_aat_event *aat; /* AAT; also BEGIN/END of an accuracy-aware run */
 };
 typedef void (*app_lua_train_observer_fn)(void *user, const struct app_lua_train_update *u);
 /* one observer at a time (NULL: none); Lua callbacks keep working beside it */
 void app_lua_set_train_observer(app_lua_train_observer_fn fn, void *user);
+/* hands an update to the observer (l_accuracy_aware.c's runs go through it too) */
+void app_lua_train_notify(const struct app_lua_train_update *u);

@@ -152,6 +152,9 @@ enum nncw_status nncw_compression_create(struct nncw_graph *g, struct nncw_confi
         s = NNCW_FAIL(NNCW_ERR_NOMEM, "compression: out of memory");
     if (s == NNCW_OK)
         s = build_all(c, g, init);
+    /* the caller's progress report lives only for this call: later rebuilds must not reach it */
+    c->init.precision_progress = NULL;
+    c->init.precision_user = NULL;
     if (s != NNCW_OK) {
         if (c->orig && nncw_graph_count_nodes(g) != nncw_graph_count_nodes(c->orig)) {
             /* a builder failed after changing the graph: put the float model back (out of
@@ -197,6 +200,26 @@ struct nncw_hawq_state *nncw_compression_get_hawq_state(const struct nncw_compre
 enum nncw_status nncw_compression_rebuild(struct nncw_compression *c)
 {
     return rebuild(c);
+}
+
+enum nncw_status nncw_compression_rebuild_measuring(struct nncw_compression *c,
+                                                    const struct nncw_dataset *data,
+                                                    nncw_precision_progress_fn progress,
+                                                    void *user)
+{
+    struct nncw_compression_init keep = c->init;
+    if (data)
+        c->init.data = data;
+    c->init.precision_progress = progress;
+    c->init.precision_user = user;
+    enum nncw_status s = rebuild(c);
+    c->init = keep;
+    return s;
+}
+
+const struct nncw_config *nncw_compression_get_config(const struct nncw_compression *c)
+{
+    return c->cfg;
 }
 
 const struct nncw_graph *nncw_compression_get_graph(const struct nncw_compression *c)

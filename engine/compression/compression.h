@@ -115,7 +115,8 @@ void nncw_compression_export_options(const struct nncw_compression *c,
 /* every algorithm's statistics, one block each */
 enum nncw_status nncw_compression_statistics(const struct nncw_compression *c, char **text);
 /* NNCF's compression_rate of the first algorithm that has one (sparsity: the measured sparsity
- * of the whole model); NNCW_ERR_NOT_FOUND when none has */
+ * of the whole model; filter pruning: the level, or the measured FLOPs reduction with a FLOPs
+ * target); NNCW_ERR_NOT_FOUND when none has */
 enum nncw_status nncw_compression_get_rate(const struct nncw_compression *c, float *rate);
 /* sets it on that algorithm (sparsity: its level); the algorithm's error, or NNCW_ERR_NOT_FOUND */
 enum nncw_status nncw_compression_set_rate(struct nncw_compression *c, float rate);
@@ -219,11 +220,24 @@ enum nncw_status nncw_compression_hawq_get_layer(const struct nncw_compression *
 /* curve point k; bits (NULL or n_layers entries) receives its weight bit widths */
 enum nncw_status nncw_compression_hawq_get_point(const struct nncw_compression *c, int k,
                                                  struct nncw_hawq_point *out, int *bits);
+/* the requested compression ratio and the candidate bit widths (ascending, at most 8, into
+ * bits) of the last solve; returns how many bit widths, -1 (with the error set) without a
+ * HAWQ result */
+int nncw_compression_hawq_candidates(const struct nncw_compression *c, double *target_ratio,
+                                     int *bits);
 /* applies curve point k (-1: back to the best meeting the ratio) and rebuilds */
 enum nncw_status nncw_compression_hawq_choose(struct nncw_compression *c, int k);
 /* pins the weight quantizer id to bits (0 frees it), re-solves and rebuilds; a pin the curve
  * cannot meet is refused (NNCW_ERR_INVALID_ARG / NNCW_ERR_PARSE) and nothing changes */
 enum nncw_status nncw_compression_hawq_pin(struct nncw_compression *c, const char *id, int bits);
+/* measures the traces again (the config's num_data_points, iter_number, tolerance) on data
+ * (NULL: the data c was created with), reporting each Hutchinson iteration to progress (NULL:
+ * none; returning false stops with NNCW_ERR_CANCELLED), then re-solves keeping the pins and
+ * rebuilds. NNCW_ERR_NOT_FOUND when the config's initializer.precision is not hawq,
+ * NNCW_ERR_INVALID_ARG without data; on failure the previous traces and model stay */
+enum nncw_status nncw_compression_hawq_run(struct nncw_compression *c,
+                                           const struct nncw_dataset *data,
+                                           nncw_precision_progress_fn progress, void *user);
 /* writes the traces as JSON, for initializer.precision.traces_per_layer_path; NNCW_ERR_IO */
 enum nncw_status nncw_compression_hawq_save_traces(const struct nncw_compression *c,
                                                    const char *path);

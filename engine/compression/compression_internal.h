@@ -87,6 +87,14 @@ enum nncw_status nncw_forward_samples(struct nncw_graph *g, const struct nncw_da
 struct nncw_hawq_state *nncw_compression_get_hawq_state(const struct nncw_compression *c);
 /* rebuilds with the current config, edits and HAWQ state; on failure the model is as before */
 enum nncw_status nncw_compression_rebuild(struct nncw_compression *c);
+/* rebuilds as above, with data (NULL: the compression's own) and a progress report for the
+ * Hutchinson iterations of a HAWQ that must measure (nncw_compression_hawq_run) */
+enum nncw_status nncw_compression_rebuild_measuring(struct nncw_compression *c,
+                                                    const struct nncw_dataset *data,
+                                                    nncw_precision_progress_fn progress,
+                                                    void *user);
+/* the config the compression was created with */
+const struct nncw_config *nncw_compression_get_config(const struct nncw_compression *c);
 /* the model being compressed */
 const struct nncw_graph *nncw_compression_get_graph(const struct nncw_compression *c);
 /* the quantization controller's setup and graph (self of its algo) */

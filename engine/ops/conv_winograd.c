@@ -26,9 +26,15 @@
 
 /*
 ** Below these channel counts the 16 small products lose more to their edges than the 2.25x
-** saves (measured on ResNet-18 and the small CNN shapes).
+** saves. With the sgemm computing only a tile's real rows and chunks of whole micro-panels,
+** 16 and 24 channels win too (batch 32, 32x32 and 16x16 planes: 1.2-1.5x over implicit GEMM;
+** 8x8 planes: within 10 % either way); overridable to measure again.
 */
-enum { MIN_CHANNELS = 32, CHUNK_FLOATS = 1 << 15, MIN_CHUNK = 32 };
+#ifndef NNCW_WINOGRAD_MIN_CHANNELS
+#define NNCW_WINOGRAD_MIN_CHANNELS 16
+#endif
+enum { MIN_CHANNELS = NNCW_WINOGRAD_MIN_CHANNELS, CHUNK_FLOATS = 1 << 15, MIN_CHUNK = 32 };
+enum { XI_PAD = 16 }; /* floats after each of the 16 V and M matrices, see winograd_run */
 
 bool nncw_conv2d_winograd_applies(const struct nncw_conv2d_geom *g)
 {
@@ -57,6 +63,7 @@ struct wino {
     int tiles, tiles_w, tiles_img, chunk;
     float *space; /* per thread: V [16][c][chunk] then M [16][m][chunk] */
     size_t space_floats;
+    size_t v_xi, m_xi; /* floats from V[xi] to V[xi + 1], M[xi] to M[xi + 1] */
 };
 
 /* ---- the kernel transform, vectorized over 16 input channels ---- */
@@ -106,9 +113,9 @@ NNCW_AVX512_FN static void transform_kernels(const struct kernel_src *s, int o0,
 
 /*
 ** 16 tiles from t0. Tiles along a row of tiles read patches two input columns apart and write
-** outputs two columns apart, so each run of them takes two loads and a permute per patch
-** element (and an interleaving store per output row) where a gather (scatter) would be far
-** slower; with more than MAX_RUNS runs (planes under 8 pixels wide) gathers it is.
+** outputs two columns apart, so each run of them takes four loads and four permutes per patch
+** row (patch_row) and an interleaving store per output row, where a gather (scatter) would be
+** far slower; with more than MAX_RUNS runs (planes under 8 pixels wide) gathers it is.
 */
 enum { MAX_RUNS = 4 };
 
@@ -120,7 +127,26 @@ struct tile_block {
     int32_t in_off[MAX_RUNS];  /* lane l of run s: patch at in_off[s] + 2 l */
     int32_t out_off[MAX_RUNS]; /* and tile at out_off[s] + 2 l */
     __mmask16 row[4], col[4];  /* lanes whose patch row / column is inside the image */
+    /* per run: which of the patch row's elements k = 2 l + q (run-relative, see patch_row)
+     * lie in the image: k = 0, 1 .. 16, 17 .. 32 and 33 */
+    __mmask16 row_loads[MAX_RUNS][4];
 };
+
+/* the masks of tile_block.row_loads, from the lanes' column masks */
+static void row_load_masks(struct tile_block *b)
+{
+    for (int s = 0; s < b->runs; s++) {
+        uint64_t k = 0;
+        for (int q = 0; q < 4; q++)
+            for (int l = 0; l < 16; l++)
+                if ((b->col[q] & b->lanes[s]) >> l & 1)
+                    k |= 1ull << (2 * l + q);
+        b->row_loads[s][0] = (__mmask16)(k & 1);
+        b->row_loads[s][1] = (__mmask16)(k >> 1);
+        b->row_loads[s][2] = (__mmask16)(k >> 17);
+        b->row_loads[s][3] = (__mmask16)(k >> 33 & 1);
+    }
+}
 
 NNCW_AVX512_FN static void tile_block_init(const struct wino *w, int t0, int t1,
                                            struct tile_block *b)
@@ -166,39 +192,90 @@ NNCW_AVX512_FN static void tile_block_init(const struct wino *w, int t0, int t1,
         b->col[k] =
             valid & _mm512_cmplt_epu32_mask(_mm512_add_epi32(vix, dk), _mm512_set1_epi32(g->w));
     }
+    row_load_masks(b);
 }
 
-/* patch element (r, q) of the block's 16 tiles in one channel plane (0 outside the image) */
+/* patch element (r, q) of a gathered block's 16 tiles in one channel plane (0 outside the
+ * image) */
 NNCW_AVX512_FN static inline __m512 patch_element(const struct tile_block *b, const float *xc,
                                                   int w, int r, int q)
 {
-    __mmask16 m = b->row[r] & b->col[q];
-    if (!b->runs)
-        return _mm512_mask_i32gather_ps(
-            _mm512_setzero_ps(), m,
-            _mm512_add_epi32(_mm512_loadu_si512(b->base), _mm512_set1_epi32(r * w + q)), xc, 4);
-    __m512 v = _mm512_setzero_ps();
-    for (int s = 0; s < b->runs; s++)
-        if (m & b->lanes[s])
-            v = nncw_sgemm_load_even(v, m & b->lanes[s], xc + b->in_off[s] + r * w + q);
-    return v;
+    return _mm512_mask_i32gather_ps(
+        _mm512_setzero_ps(), b->row[r] & b->col[q],
+        _mm512_add_epi32(_mm512_loadu_si512(b->base), _mm512_set1_epi32(r * w + q)), xc, 4);
 }
 
-/* V[xi][c][t - t_chunk] for the chunk's tiles [t0, t1), 16 at a time */
-NNCW_AVX512_FN static void transform_input(const struct wino *w, int t_chunk, int t0, int t1,
-                                           float *v)
+/*
+** The tile blocks of one chunk (at most CHUNK_FLOATS / (16 * 16) tiles: MIN_CHANNELS >= 16).
+** The transforms walk channel by channel and, within a channel, block by block: a plane is
+** then read (written) in order, where block by block across all channels would visit each
+** plane's rows at the same offset, planes 4 KB apart on 32x32 images, and lose them to L1's
+** set conflicts before the next row of tiles reads them again.
+*/
+enum { MAX_CHUNK_BLOCKS = CHUNK_FLOATS / (16 * 16) / 16 };
+_Static_assert(MIN_CHANNELS >= 16, "a chunk's tile blocks fit in MAX_CHUNK_BLOCKS");
+
+NNCW_AVX512_FN static void chunk_blocks(const struct wino *w, int t0, int t1,
+                                        struct tile_block *blocks)
+{
+    for (int ts = t0; ts < t1; ts += 16)
+        tile_block_init(w, ts, t1 < ts + 16 ? t1 : ts + 16, &blocks[(ts - t0) / 16]);
+}
+
+/*
+** Row r of the 4x4 patches of a block whose tiles come in runs: lane l of run s needs
+** elements k = 2 l + q (q = 0..3) from the run's start. Elements 1 .. 32 come in two loads
+** starting one past the patch's left column, which on planes whose width is a multiple of 16
+** start at cache lines (loads across lines, masked ones above all, are slow); their even and
+** odd halves are columns 1 and 2, and columns 0 and 3 are those shifted by one lane, with
+** elements 0 and 33 loaded alone. patch_element would take two loads and a permute per
+** column instead.
+*/
+NNCW_AVX512_FN static inline void patch_row(const struct tile_block *b, const float *xc, int w,
+                                            int r, __m512 d[4])
+{
+    const __m512i even =
+        _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+    const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+    for (int q = 0; q < 4; q++)
+        d[q] = _mm512_setzero_ps();
+    for (int s = 0; s < b->runs; s++) {
+        if (!(b->row[r] & b->lanes[s]))
+            continue;
+        const float *p = xc + b->in_off[s] + r * w; /* element 0 */
+        const __mmask16 *m = b->row_loads[s];
+        __m512 lo = _mm512_maskz_loadu_ps(m[1], p + 1), hi = _mm512_maskz_loadu_ps(m[2], p + 17);
+        /* element 0 in lane 15, element 33 in lane 0 */
+        __m512i first = _mm512_castps_si512(_mm512_maskz_loadu_ps(m[0] << 15, p - 15));
+        __m512i last = _mm512_castps_si512(_mm512_maskz_loadu_ps(m[3], p + 33));
+        __m512 v1 = _mm512_permutex2var_ps(lo, even, hi), v2 = _mm512_permutex2var_ps(lo, odd, hi);
+        __m512 v[4] = {_mm512_castsi512_ps(_mm512_alignr_epi32(_mm512_castps_si512(v2), first, 15)),
+                       v1, v2,
+                       _mm512_castsi512_ps(_mm512_alignr_epi32(last, _mm512_castps_si512(v1), 1))};
+        for (int q = 0; q < 4; q++)
+            d[q] = b->runs == 1 ? v[q] : _mm512_mask_mov_ps(d[q], b->lanes[s], v[q]);
+    }
+}
+
+/* V[xi][c][t - t0] for the chunk's tiles [t0, t1) */
+NNCW_AVX512_FN static void transform_input(const struct wino *w, int t0, int t1,
+                                           const struct tile_block *blocks, float *v)
 {
     const struct nncw_conv2d_geom *g = w->g;
     const size_t plane = (size_t)g->h * g->w;
-    for (int ts = t0; ts < t1; ts += 16) {
-        struct tile_block b;
-        tile_block_init(w, ts, t1 < ts + 16 ? t1 : ts + 16, &b);
-        for (int c = 0; c < g->c; c++) {
-            const float *xc = w->x + (size_t)c * plane;
+    for (int c = 0; c < g->c; c++) {
+        const float *xc = w->x + (size_t)c * plane;
+        for (int ts = t0; ts < t1; ts += 16) {
+            const struct tile_block *b = &blocks[(ts - t0) / 16];
             __m512 d[4][4];
-            for (int r = 0; r < 4; r++)
+            for (int r = 0; r < 4; r++) {
+                if (b->runs) {
+                    patch_row(b, xc, g->w, r, d[r]);
+                    continue;
+                }
                 for (int q = 0; q < 4; q++)
-                    d[r][q] = patch_element(&b, xc, g->w, r, q);
+                    d[r][q] = patch_element(b, xc, g->w, r, q);
+            }
             /* t = B^T d, then V = t B */
             __m512 t[4][4];
             for (int q = 0; q < 4; q++) {
@@ -208,8 +285,8 @@ NNCW_AVX512_FN static void transform_input(const struct wino *w, int t_chunk, in
                 t[3][q] = _mm512_sub_ps(d[1][q], d[3][q]);
             }
             __mmask16 m = nncw_sgemm_lanes(t1 - ts);
-            float *dst = v + (size_t)c * w->chunk + (ts - t_chunk);
-            const size_t xi_stride = (size_t)g->c * w->chunk;
+            float *dst = v + (size_t)c * w->chunk + (ts - t0);
+            const size_t xi_stride = w->v_xi;
             for (int r = 0; r < 4; r++) {
                 __m512 o[4] = {_mm512_sub_ps(t[r][0], t[r][2]), _mm512_add_ps(t[r][1], t[r][2]),
                                _mm512_sub_ps(t[r][2], t[r][1]), _mm512_sub_ps(t[r][1], t[r][3])};
@@ -222,18 +299,18 @@ NNCW_AVX512_FN static void transform_input(const struct wino *w, int t_chunk, in
 
 /* ---- output transform ---- */
 
-NNCW_AVX512_FN static void transform_output(const struct wino *w, int t_chunk, int t0, int t1,
-                                            const float *mm)
+NNCW_AVX512_FN static void transform_output(const struct wino *w, int t0, int t1,
+                                            const struct tile_block *blocks, const float *mm)
 {
     const struct nncw_conv2d_geom *g = w->g;
-    const size_t xi_stride = (size_t)g->m * w->chunk, plane = (size_t)g->h * g->w;
-    for (int ts = t0; ts < t1; ts += 16) {
-        struct tile_block b;
-        tile_block_init(w, ts, t1 < ts + 16 ? t1 : ts + 16, &b);
-        __mmask16 m = nncw_sgemm_lanes(t1 - ts);
-        __m512i vout = _mm512_loadu_si512(b.out);
-        for (int oc = 0; oc < g->m; oc++) {
-            const float *src = mm + (size_t)oc * w->chunk + (ts - t_chunk);
+    const size_t xi_stride = w->m_xi, plane = (size_t)g->h * g->w;
+    for (int oc = 0; oc < g->m; oc++) {
+        __m512 bias = _mm512_set1_ps(w->bias ? w->bias[oc] : 0.0f);
+        float *yc = w->y + (size_t)oc * plane;
+        for (int ts = t0; ts < t1; ts += 16) {
+            const struct tile_block *b = &blocks[(ts - t0) / 16];
+            __mmask16 m = nncw_sgemm_lanes(t1 - ts);
+            const float *src = mm + (size_t)oc * w->chunk + (ts - t0);
             __m512 s[4][4];
             for (int xi = 0; xi < 16; xi++)
                 s[xi / 4][xi % 4] = _mm512_maskz_loadu_ps(m, src + (size_t)xi * xi_stride);
@@ -243,20 +320,19 @@ NNCW_AVX512_FN static void transform_output(const struct wino *w, int t_chunk, i
                 t[0][q] = _mm512_add_ps(_mm512_add_ps(s[0][q], s[1][q]), s[2][q]);
                 t[1][q] = _mm512_sub_ps(_mm512_sub_ps(s[1][q], s[2][q]), s[3][q]);
             }
-            __m512 bias = _mm512_set1_ps(w->bias ? w->bias[oc] : 0.0f);
-            float *yc = w->y + (size_t)oc * plane;
             for (int r = 0; r < 2; r++) {
                 __m512 y0 =
                     _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(t[r][0], t[r][1]), t[r][2]), bias);
                 __m512 y1 =
                     _mm512_add_ps(_mm512_sub_ps(_mm512_sub_ps(t[r][1], t[r][2]), t[r][3]), bias);
-                if (b.runs) {
-                    for (int k = 0; k < b.runs; k++)
-                        nncw_sgemm_store_pairs(yc + b.out_off[k] + r * g->w, b.lanes[k], y0, y1,
+                if (b->runs) {
+                    for (int k = 0; k < b->runs; k++)
+                        nncw_sgemm_store_pairs(yc + b->out_off[k] + r * g->w, b->lanes[k], y0, y1,
                                                w->beta);
                     continue;
                 }
-                __m512i o0 = _mm512_add_epi32(vout, _mm512_set1_epi32(r * g->w));
+                __m512i o0 =
+                    _mm512_add_epi32(_mm512_loadu_si512(b->out), _mm512_set1_epi32(r * g->w));
                 __m512i o1 = _mm512_add_epi32(o0, _mm512_set1_epi32(1));
                 if (w->beta != 0.0f) {
                     __m512 vb = _mm512_set1_ps(w->beta);
@@ -279,13 +355,15 @@ static void wino_part(void *arg, int i, int n)
     const struct nncw_conv2d_geom *g = w->g;
     int chunks = (w->tiles + w->chunk - 1) / w->chunk;
     float *v = w->space + (size_t)i * w->space_floats;
-    float *mm = v + (size_t)16 * g->c * w->chunk;
+    float *mm = v + 16 * w->v_xi;
     for (int k = chunks * i / n; k < chunks * (i + 1) / n; k++) {
         int t0 = k * w->chunk, t1 = t0 + w->chunk < w->tiles ? t0 + w->chunk : w->tiles;
-        transform_input(w, t0, t0, t1, v);
+        struct tile_block blocks[MAX_CHUNK_BLOCKS];
+        chunk_blocks(w, t0, t1, blocks);
+        transform_input(w, t0, t1, blocks, v);
         for (int xi = 0; xi < 16; xi++) {
-            const float *vx = v + (size_t)xi * g->c * w->chunk;
-            float *mx = mm + (size_t)xi * g->m * w->chunk;
+            const float *vx = v + xi * w->v_xi;
+            float *mx = mm + xi * w->m_xi;
             if (!nncw_sgemm_avx512_packed_a(w->u_packed + (size_t)xi * w->u_packed_floats, false,
                                             g->m, t1 - t0, g->c, 1.0f, vx, w->chunk, 0.0f, mx,
                                             w->chunk))
@@ -293,7 +371,7 @@ static void wino_part(void *arg, int i, int n)
                                 w->u + (size_t)xi * g->m * g->c, g->c, vx, w->chunk, 0.0f, mx,
                                 w->chunk);
         }
-        transform_output(w, t0, t0, t1, mm);
+        transform_output(w, t0, t1, blocks, mm);
     }
 }
 
@@ -328,12 +406,18 @@ static bool winograd_run(const struct nncw_conv2d_geom *g, const float *x,
     w.tiles = g->n * w.tiles_img;
     int threads = nncw_parallel_width(2.0 * g->m * g->c * 16 * w.tiles);
     int widest = g->c > g->m ? g->c : g->m;
-    int chunk = CHUNK_FLOATS / (16 * widest) / 16 * 16;
+    /* whole micro-panels of tiles: a chunk of 48 would run its second panel half empty */
+    int chunk = CHUNK_FLOATS / (16 * widest) / NNCW_SGEMM_NR * NNCW_SGEMM_NR;
     int share = (w.tiles + threads - 1) / threads;
-    share = (share + 15) / 16 * 16;
+    share = (share + NNCW_SGEMM_NR - 1) / NNCW_SGEMM_NR * NNCW_SGEMM_NR;
     w.chunk = chunk < MIN_CHUNK ? MIN_CHUNK : chunk;
     w.chunk = w.chunk < share ? w.chunk : share;
-    w.space_floats = (size_t)16 * (g->c + g->m) * w.chunk;
+    /* one cache line between the 16 matrices: the transforms write (read) all 16 at the same
+     * offset, and with strides a multiple of 4 KB (16 channels x 128 tiles) every line would
+     * go to one L1 set, and the loads of the input would wait on stores they only alias */
+    w.v_xi = (size_t)g->c * w.chunk + XI_PAD;
+    w.m_xi = (size_t)g->m * w.chunk + XI_PAD;
+    w.space_floats = 16 * (w.v_xi + w.m_xi);
     size_t u_floats = (size_t)16 * g->m * g->c;
     w.u_packed_floats = (nncw_sgemm_packed_a_floats(g->m, g->c) + 15) / 16 * 16;
     size_t packed = 16 * w.u_packed_floats;

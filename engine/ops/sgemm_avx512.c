@@ -88,16 +88,18 @@ NNCW_AVX512_FN static inline void store_half(const struct tile_out *t, int h, in
 }
 
 /*
-** The mr x NR tile = alpha * A_panel B_panel + bias + beta * tile (beta 0: C is not read). The
-** full 14 x 32 product is always computed (the panels are zero-padded); only the valid part
-** is stored.
+** The mr x NR tile = alpha * A_panel B_panel + bias + beta * tile (beta 0: C is not read), with
+** ROWS >= mr rows computed (a compile-time constant in each caller; the panels are zero-padded
+** to MR rows). A tail of few rows (a 16-channel layer is 14 + 2 rows, a pruned one's 24 are
+** 14 + 10) then costs its own rows' FMAs rather than a whole MR-row tile's.
 */
-NNCW_AVX512_FN static void micro_kernel(int kc, const float *restrict a, const float *restrict b,
-                                        int mr, const struct tile_out *t)
+NNCW_AVX512_FN static inline __attribute__((always_inline)) void
+micro_kernel_rows(int kc, const float *restrict a, const float *restrict b, int mr, int rows,
+                  const struct tile_out *t)
 {
     __m512 c0[MR], c1[MR];
 #pragma GCC unroll 14
-    for (int r = 0; r < MR; r++)
+    for (int r = 0; r < rows; r++)
         c0[r] = c1[r] = _mm512_setzero_ps();
     /* the tile of C is read or written only at the end: start fetching it now */
     for (int h = 0; h < 2; h++)
@@ -108,7 +110,7 @@ NNCW_AVX512_FN static void micro_kernel(int kc, const float *restrict a, const f
     for (int p = 0; p < kc; p++, a += MR, b += NR) {
         __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
 #pragma GCC unroll 14
-        for (int r = 0; r < MR; r++) {
+        for (int r = 0; r < rows; r++) {
             __m512 ar = _mm512_set1_ps(a[r]);
             c0[r] = _mm512_fmadd_ps(ar, b0, c0[r]);
             c1[r] = _mm512_fmadd_ps(ar, b1, c1[r]);
@@ -116,7 +118,7 @@ NNCW_AVX512_FN static void micro_kernel(int kc, const float *restrict a, const f
     }
     __m512 va = _mm512_set1_ps(t->alpha);
 #pragma GCC unroll 14
-    for (int r = 0; r < MR; r++) {
+    for (int r = 0; r < rows; r++) {
         if (r >= mr)
             break;
         __m512 x0 = _mm512_mul_ps(c0[r], va), x1 = _mm512_mul_ps(c1[r], va);
@@ -128,6 +130,38 @@ NNCW_AVX512_FN static void micro_kernel(int kc, const float *restrict a, const f
         store_half(t, 0, r, x0);
         store_half(t, 1, r, x1);
     }
+}
+
+/* one instance per even row count: the compiler keeps each one's accumulators in registers */
+#define NNCW_MICRO_KERNEL(rows)                                                                    \
+    NNCW_AVX512_FN static void micro_kernel_##rows(int kc, const float *restrict a,                \
+                                                   const float *restrict b, int mr,                \
+                                                   const struct tile_out *t)                       \
+    {                                                                                              \
+        micro_kernel_rows(kc, a, b, mr, rows, t);                                                  \
+    }
+NNCW_MICRO_KERNEL(2)
+NNCW_MICRO_KERNEL(4)
+NNCW_MICRO_KERNEL(6)
+NNCW_MICRO_KERNEL(8)
+NNCW_MICRO_KERNEL(10)
+NNCW_MICRO_KERNEL(12)
+NNCW_MICRO_KERNEL(14)
+#undef NNCW_MICRO_KERNEL
+_Static_assert(MR == 14, "one micro-kernel instance per even row count up to MR");
+
+typedef void (*micro_kernel_fn)(int kc, const float *restrict a, const float *restrict b, int mr,
+                                const struct tile_out *t);
+static const micro_kernel_fn micro_kernels[MR / 2] = {
+    micro_kernel_2,  micro_kernel_4,  micro_kernel_6,  micro_kernel_8,
+    micro_kernel_10, micro_kernel_12, micro_kernel_14,
+};
+
+/* the mr x NR tile (1 <= mr <= MR) with the fewest rows computed */
+static inline void micro_kernel(int kc, const float *restrict a, const float *restrict b, int mr,
+                                const struct tile_out *t)
+{
+    micro_kernels[(mr - 1) / 2](kc, a, b, mr, t);
 }
 
 static int imin(int a, int b)

@@ -25,6 +25,7 @@ local nncw = {
    data = data,
    train = train.train,
    evaluate = train.evaluate,
+   resume = train.resume, -- continues an interrupted nncw.train run
    config = config,
    checkpoint = checkpoint,
    onnx = onnx,

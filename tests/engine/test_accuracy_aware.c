@@ -281,6 +281,69 @@ START_TEST(test_aat_adaptive_stops_at_maximal_total_epochs)
 }
 END_TEST
 
+/* Filter pruning's rate is the pruning level (NNCF): the search moves it through
+ * set_compression_rate and the kept model comes back with its masks. The zoo CNN's convs have
+ * 32 and 64 filters; NNCF keeps ceil(C * (1 - level) / 8) * 8 of them: 16/32 at 0.5, 24/48 at
+ * 0.25, 24/40 at 0.375. Level 0.5 misses (98) -> 0.25 meets it (99.5) -> up by the halved step
+ * to 0.375 (lr 0.5), which misses; maximal_total_epochs (2) ends the run and the 0.25 model,
+ * trained in epoch 1, is restored. */
+START_TEST(test_aat_adaptive_moves_the_pruning_level)
+{
+    struct nncw_graph *g = cnn();
+    struct nncw_config *cfg = parse(
+        "{\"input_info\": {\"sample_size\": [1, 1, 28, 28]}, \"compression\": "
+        "{\"algorithm\": \"filter_pruning\", \"pruning_init\": 0.5, \"params\": "
+        "{\"schedule\": \"baseline\", \"pruning_target\": 0.5, \"prune_first_conv\": true, "
+        "\"prune_last_conv\": true}}}");
+    struct nncw_compression *c;
+    nncwt_assert_status(nncw_compression_create(g, cfg, NULL, &c), NNCW_OK);
+    ck_assert_int_eq(nncw_compression_count_pruning_groups(c), 2);
+    static const double m[] = {98, 98, 99.5, 98, 99.5};
+    struct script s = {.metrics = m, .n_metrics = 5};
+    struct nncw_aat_options o = scripted_options(&s, NNCW_AAT_ADAPTIVE_COMPRESSION_LEVEL);
+    o.params.initial_training_phase_epochs = 0;
+    o.params.patience_epochs = 2;
+    o.params.initial_compression_rate_step = 0.25f;
+    o.params.minimal_compression_rate_step = 0.1f;
+    o.params.maximal_total_epochs = 2;
+    struct nncw_aat_result r;
+    run_scripted(g, c, &o, &r);
+
+    ck_assert_int_eq(s.calls, 5);
+    ck_assert_int_eq(r.stop, NNCW_AAT_STOP_MAX_EPOCHS);
+    ck_assert_int_eq(r.epochs, 2);
+    ck_assert_int_eq(r.n_changes, 2);
+    ck_assert_float_eq_tol(r.changes[0].from, 0.5f, 1e-6f);
+    ck_assert_float_eq_tol(r.changes[0].to, 0.25f, 1e-6f);
+    ck_assert_float_eq_tol(r.changes[1].to, 0.375f, 1e-6f);
+    ck_assert_float_eq_tol(r.changes[1].step, 0.125f, 1e-7f);
+    ck_assert_float_eq(r.changes[1].lr_scale, 0.5f);
+    /* the rate each epoch trained at is the level set, measured back */
+    ck_assert_int_eq(r.n_history, 3);
+    ck_assert_float_eq_tol(r.history[1].rate, 0.25f, 1e-6f);
+    ck_assert_float_eq_tol(r.history[2].rate, 0.375f, 1e-6f);
+    /* the 0.25 model is back: its weights (marker), level and masks */
+    ck_assert(r.restored);
+    ck_assert_float_eq_tol(r.kept_rate, 0.25f, 1e-6f);
+    ck_assert_float_eq(marker(g)[0], 1.0f);
+    float rate;
+    nncwt_assert_status(nncw_compression_get_rate(c, &rate), NNCW_OK);
+    ck_assert_float_eq_tol(rate, 0.25f, 1e-6f);
+    ck_assert_float_eq_tol(r.final_rate, 0.25f, 1e-6f);
+    const int64_t kept[] = {24, 48}, filters[] = {32, 64};
+    for (int i = 0; i < 2; i++) {
+        struct nncw_pruning_group_info gi;
+        nncwt_assert_status(nncw_compression_get_pruning_group(c, i, &gi), NNCW_OK);
+        ck_assert_int_eq(gi.filters, filters[i]);
+        ck_assert_int_eq(gi.kept, kept[i]);
+    }
+    ck_assert(r.within_budget);
+    nncw_compression_free(c);
+    nncw_config_free(cfg);
+    nncw_graph_free(g);
+}
+END_TEST
+
 /* ---- early exit ---- */
 
 /* 100 before compression (not fully compressed: no checkpoint), 99.5, 99.6 while the schedule
@@ -664,6 +727,7 @@ static Suite *accuracy_aware_suite(void)
     tcase_add_test(tc, test_aat_adaptive_stops_at_maximal_rate);
     tcase_add_test(tc, test_aat_adaptive_stops_below_minimal_rate);
     tcase_add_test(tc, test_aat_adaptive_stops_at_maximal_total_epochs);
+    tcase_add_test(tc, test_aat_adaptive_moves_the_pruning_level);
     suite_add_tcase(s, tc);
     tc = tcase_create("early_exit");
     tcase_add_test(tc, test_aat_early_exit_stops_when_budget_and_full_compression_met);

@@ -15,6 +15,7 @@
 #include "core/rng.h"
 #include "data/data.h"
 #include "nncwt.h"
+#include "train/trainer.h"
 #include "zoo/zoo.h"
 
 /* ---- the networks ---- */
@@ -376,6 +377,96 @@ START_TEST(test_search_on_a_quantized_model_and_apply)
 }
 END_TEST
 
+/* What the search scores is what applying gives: ResNet-20 on VPU has unified-scale groups
+ * (the inputs of the residual adds) and 8-bit activations whose 4-bit alternative exists only in
+ * the symmetric mode. The policy keeps each group at one width, the modes are settled before the
+ * search, and the applied model computes exactly what the search evaluated. */
+START_TEST(test_applied_policy_is_the_scored_model)
+{
+    struct nncw_zoo_options zo = nncw_zoo_defaults("resnet20");
+    zo.in_c = 1, zo.in_h = 12, zo.in_w = 12;
+    struct nncw_graph *g;
+    nncwt_assert_status(nncw_zoo_build("resnet20", &zo, &g), NNCW_OK);
+    struct nncw_synthetic_opts so = {.count = 32, .channels = 1, .height = 12, .width = 12,
+                                     .num_classes = 10, .seed = 3, .sample_seed = 1};
+    struct nncw_dataset *ds;
+    nncwt_assert_status(nncw_dataset_new_synthetic(&so, &ds), NNCW_OK);
+    struct nncw_config *cfg;
+    nncwt_assert_status(
+        nncw_config_parse("{\"input_info\": {\"sample_size\": [1, 1, 12, 12]}, "
+                          "\"target_device\": \"VPU\", \"compression\": {\"algorithm\": "
+                          "\"quantization\", \"initializer\": {\"range\": {\"num_init_samples\": "
+                          "16}, \"batchnorm_adaptation\": {\"num_bn_adaptation_samples\": 0}}}}",
+                          "autoq.json", &cfg),
+        NNCW_OK);
+    struct nncw_compression_init init = {.data = ds, .batch_size = 16, .seed = 1};
+    struct nncw_compression *c;
+    nncwt_assert_status(nncw_compression_create(g, cfg, &init, &c), NNCW_OK);
+    struct nncw_autoq_options o = nncw_autoq_defaults();
+    o.episodes = 1; /* the last policy evaluated is the best one */
+    o.warmup = 1;
+    o.hidden = 8;
+    o.seed = 5;
+    struct nncw_autoq *q;
+    nncwt_assert_status(nncw_autoq_new_for_compression(g, c, ds, 1.0, 16, &o, &q), NNCW_OK);
+    int n = nncw_autoq_count_steps(q);
+    ck_assert_int_le(n, 64);
+    struct nncw_autoq_episode e;
+    nncwt_assert_status(nncw_autoq_run_episode(q, &e), NNCW_OK);
+    int bits[64];
+    memcpy(bits, nncw_autoq_get_best(q, NULL), (size_t)n * sizeof(int));
+    /* the graph still holds the scored policy's levels */
+    float acc_search, loss_search, acc_applied, loss_applied;
+    nncwt_assert_status(nncw_evaluate(g, ds, 16, &acc_search, &loss_search), NNCW_OK);
+    ck_assert_msg(fabs(100.0 * acc_search - e.accuracy) < 1e-9, "%g vs %g", 100.0 * acc_search,
+                  e.accuracy);
+    /* unified groups share one width, and a 4-bit activation is there */
+    int groups = 0, four_bit_acts = 0;
+    for (int i = 0; i < n; i++) {
+        struct nncw_quantizer_info a;
+        nncwt_assert_status(nncw_compression_get_quantizer(c, i, &a), NNCW_OK);
+        four_bit_acts += !a.is_weight && bits[i] == 4;
+        for (int j = 0; j < i; j++) {
+            struct nncw_quantizer_info b;
+            nncwt_assert_status(nncw_compression_get_quantizer(c, j, &b), NNCW_OK);
+            if (a.unified_group >= 0 && a.unified_group == b.unified_group) {
+                groups++;
+                ck_assert_msg(bits[i] == bits[j], "%s: %d bits, %s: %d", a.id, bits[i], b.id,
+                              bits[j]);
+            }
+        }
+    }
+    ck_assert_int_gt(groups, 0);
+    ck_assert_int_gt(four_bit_acts, 0);
+    nncwt_assert_status(nncw_autoq_apply(q, bits), NNCW_OK);
+    for (int i = 0; i < n; i++) {
+        struct nncw_quantizer_info a;
+        nncwt_assert_status(nncw_compression_get_quantizer(c, i, &a), NNCW_OK);
+        ck_assert_msg(a.bits == bits[i], "%s: applied %d, policy %d", a.id, a.bits, bits[i]);
+    }
+    nncwt_assert_status(nncw_evaluate(g, ds, 16, &acc_applied, &loss_applied), NNCW_OK);
+    ck_assert_msg(acc_applied == acc_search && fabsf(loss_applied - loss_search) < 1e-5f,
+                  "applied %g (loss %g), scored %g (loss %g)", acc_applied, loss_applied,
+                  acc_search, loss_search);
+    nncw_autoq_free(q);
+    nncw_compression_free(c);
+    nncw_config_free(cfg);
+    nncw_dataset_free(ds);
+    nncw_graph_free(g);
+}
+END_TEST
+
+START_TEST(test_subset_count_is_not_fooled_by_float_ratios)
+{
+    ck_assert_int_eq(nncw_autoq_subset_count(10000, (double)0.1f), 1000); /* 1000.0000149 */
+    ck_assert_int_eq(nncw_autoq_subset_count(10000, (double)0.2f), 2000);
+    ck_assert_int_eq(nncw_autoq_subset_count(10, 0.25), 3); /* 2.5: the first share, rounded up */
+    ck_assert_int_eq(nncw_autoq_subset_count(10, 1e-6), 1);
+    ck_assert_int_eq(nncw_autoq_subset_count(7, 1.0), 7);
+    ck_assert_int_eq(nncw_autoq_subset_count(60000000, 1.0), 60000000);
+}
+END_TEST
+
 static Suite *autoq_suite(void)
 {
     Suite *s = suite_create("autoq");
@@ -386,6 +477,7 @@ static Suite *autoq_suite(void)
     tc = tcase_create("policy");
     tcase_add_test(tc, test_action_maps_to_bits_with_nncf_thresholds);
     tcase_add_test(tc, test_ratio_post_processing_lowers_from_the_last_weight);
+    tcase_add_test(tc, test_subset_count_is_not_fooled_by_float_ratios);
     suite_add_tcase(s, tc);
     tc = tcase_create("search");
     tcase_set_timeout(tc, 120);
@@ -393,6 +485,7 @@ static Suite *autoq_suite(void)
     tcase_add_test(tc, test_search_beats_random_policies_of_the_same_ratio);
     tcase_add_test(tc, test_bad_options_name_the_culprit);
     tcase_add_test(tc, test_search_on_a_quantized_model_and_apply);
+    tcase_add_test(tc, test_applied_policy_is_the_scored_model);
     suite_add_tcase(s, tc);
     return s;
 }

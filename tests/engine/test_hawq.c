@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "compression/compression.h"
+#include "compression/quantization/qconfig.h"
 #include "compression/precision/hutchinson.h"
 #include "config/config.h"
 #include "core/alloc.h"
@@ -669,6 +670,99 @@ START_TEST(test_no_hawq_result_without_hawq)
 }
 END_TEST
 
+/* ---- per-quantizer edits on TRIAL: any configuration asked for ---- */
+
+static struct nncw_compression *plain(struct nncw_graph *g, const char *device,
+                                      const struct nncw_dataset *ds, struct nncw_config **cfg)
+{
+    char json[512];
+    snprintf(json, sizeof json,
+             "{\"input_info\": {\"sample_size\": [1, 1, 4, 4]}, \"target_device\": \"%s\", "
+             "\"compression\": {\"algorithm\": \"quantization\", \"initializer\": {\"range\": "
+             "{\"num_init_samples\": 16}, \"batchnorm_adaptation\": "
+             "{\"num_bn_adaptation_samples\": 0}}}}",
+             device);
+    nncwt_assert_status(nncw_config_parse(json, "edit.json", cfg), NNCW_OK);
+    struct nncw_compression_init init = {.data = ds, .batch_size = 16, .seed = 1};
+    struct nncw_compression *c;
+    nncwt_assert_status(nncw_compression_create(g, *cfg, &init, &c), NNCW_OK);
+    return c;
+}
+
+static void levels_of(struct nncw_graph *g, const char *id, int64_t lo, int64_t hi)
+{
+    struct nncw_node *n;
+    nncwt_assert_status(nncw_graph_find_node(g, id, &n), NNCW_OK);
+    ck_assert_int_eq(nncw_node_get_attr_int(n, "level_low", 0), lo);
+    ck_assert_int_eq(nncw_node_get_attr_int(n, "level_high", 0), hi);
+}
+
+START_TEST(test_trial_edits_take_any_bit_width_from_2_to_8)
+{
+    struct nncw_graph *g = branches();
+    struct nncw_dataset *ds = tiny_data();
+    struct nncw_config *cfg;
+    struct nncw_compression *c = plain(g, "TRIAL", ds, &cfg);
+    ck_assert_int_eq(bits_of(c, "Net/convA|WEIGHT"), 8);
+    struct nncw_quantizer_change ch = {.bits = 4, .mode = -1, .per_channel = -1};
+    nncwt_assert_status(nncw_compression_set_quantizers(c, "Net/convA|WEIGHT", &ch), NNCW_OK);
+    ck_assert_int_eq(bits_of(c, "Net/convA|WEIGHT"), 4);
+    levels_of(g, "Net/convA|WEIGHT", -8, 7);
+    ch.bits = 3; /* in no list, but TRIAL takes it */
+    nncwt_assert_status(nncw_compression_set_quantizers(c, "{re}Net/conv.*WEIGHT", &ch), NNCW_OK);
+    ck_assert_int_eq(bits_of(c, "Net/convA|WEIGHT"), 3);
+    ck_assert_int_eq(bits_of(c, "Net/convB|WEIGHT"), 3);
+    levels_of(g, "Net/convB|WEIGHT", -4, 3);
+    ch.bits = 2; /* an activation too */
+    nncwt_assert_status(nncw_compression_set_quantizers(c, "input|OUTPUT", &ch), NNCW_OK);
+    ck_assert_int_eq(bits_of(c, "input|OUTPUT"), 2);
+    /* the mode and per-channel weights as asked */
+    struct nncw_quantizer_change mode = {.bits = 0, .mode = NNCW_QMODE_ASYMMETRIC, .per_channel = 1};
+    nncwt_assert_status(nncw_compression_set_quantizers(c, "Net/fc|WEIGHT", &mode), NNCW_OK);
+    struct nncw_quantizer_info qi;
+    for (int i = 0; i < nncw_compression_count_quantizers(c); i++) {
+        nncwt_assert_status(nncw_compression_get_quantizer(c, i, &qi), NNCW_OK);
+        if (!strcmp(qi.id, "Net/fc|WEIGHT"))
+            break;
+    }
+    ck_assert_str_eq(qi.id, "Net/fc|WEIGHT");
+    ck_assert(qi.asymmetric && qi.per_channel);
+    ck_assert_int_eq(qi.bits, 8);
+    /* out of 2..8, or a per-channel activation: refused, naming the quantizer; nothing changes */
+    int nodes = nncw_graph_count_nodes(g);
+    ch.bits = 9;
+    nncwt_assert_status(nncw_compression_set_quantizers(c, "Net/convA|WEIGHT", &ch),
+                        NNCW_ERR_INVALID_ARG);
+    ck_assert_ptr_nonnull(strstr(nncw_last_error(), "Net/convA|WEIGHT"));
+    ck_assert_ptr_nonnull(strstr(nncw_last_error(), "TRIAL"));
+    ch.bits = 1;
+    nncwt_assert_status(nncw_compression_set_quantizers(c, "Net/convA|WEIGHT", &ch),
+                        NNCW_ERR_INVALID_ARG);
+    struct nncw_quantizer_change pc = {.bits = 0, .mode = -1, .per_channel = 1};
+    nncwt_assert_status(nncw_compression_set_quantizers(c, "input|OUTPUT", &pc),
+                        NNCW_ERR_INVALID_ARG);
+    ck_assert_ptr_nonnull(strstr(nncw_last_error(), "input|OUTPUT"));
+    ck_assert_int_eq(bits_of(c, "Net/convA|WEIGHT"), 3);
+    ck_assert_int_eq(bits_of(c, "input|OUTPUT"), 2);
+    ck_assert_int_eq(nncw_graph_count_nodes(g), nodes);
+    nncw_compression_free(c);
+    nncw_config_free(cfg);
+    /* a device with a hardware config still decides from its list: CPU weights are 8-bit */
+    nncw_graph_free(g);
+    g = branches();
+    c = plain(g, "CPU", ds, &cfg);
+    ch.bits = 4;
+    nncwt_assert_status(nncw_compression_set_quantizers(c, "Net/convA|WEIGHT", &ch),
+                        NNCW_ERR_INVALID_ARG);
+    ck_assert_ptr_nonnull(strstr(nncw_last_error(), "does not allow"));
+    ck_assert_int_eq(bits_of(c, "Net/convA|WEIGHT"), 8);
+    nncw_compression_free(c);
+    nncw_config_free(cfg);
+    nncw_dataset_free(ds);
+    nncw_graph_free(g);
+}
+END_TEST
+
 static Suite *hawq_suite(void)
 {
     Suite *s = suite_create("hawq");
@@ -681,6 +775,7 @@ static Suite *hawq_suite(void)
     tcase_add_test(t, test_manual_bits_and_the_hand_computed_bitops_ratio);
     tcase_add_test(t, test_bad_precision_configs_name_the_path);
     tcase_add_test(t, test_no_hawq_result_without_hawq);
+    tcase_add_test(t, test_trial_edits_take_any_bit_width_from_2_to_8);
     suite_add_tcase(s, t);
     t = tcase_create("hawq");
     tcase_add_test(t, test_hawq_curve_is_non_decreasing_along_the_traces_and_picks_the_least_metric);

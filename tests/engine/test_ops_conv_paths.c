@@ -21,7 +21,7 @@ struct path_case {
 };
 
 static const struct path_case cases[] = {
-    {4, 16, 32, 32, 16, 3, 1, 1, 1, "ResNet-20 stage 1 (implicit GEMM)"},
+    {4, 16, 32, 32, 16, 3, 1, 1, 1, "ResNet-20 stage 1 (Winograd, 14 + 2 rows)"},
     {4, 32, 16, 16, 32, 3, 1, 1, 1, "ResNet-20 stage 2 (Winograd)"},
     {4, 64, 8, 8, 64, 3, 1, 1, 1, "ResNet-20 stage 3 (Winograd)"},
     {4, 16, 32, 32, 32, 3, 2, 1, 1, "ResNet stride-2 3x3"},
@@ -33,6 +33,16 @@ static const struct path_case cases[] = {
     {3, 40, 7, 9, 56, 3, 1, 1, 1, "odd plane (implicit GEMM)"},
     {2, 2, 19, 70, 5, 5, 1, 2, 1, "few channels, wide rows, 5x5"},
     {2, 3, 15, 21, 7, 3, 1, 3, 2, "few channels, dilation and wide padding"},
+    /* the widths filter pruning leaves (multiples of 8): every row count of the sgemm's last
+     * micro-tile (m mod 14), Winograd's runs of tiles across rows and chunk ends */
+    {4, 24, 16, 16, 24, 3, 1, 1, 1, "pruned ResNet-20 stage 2: 24 channels (14 + 10 rows)"},
+    {4, 40, 8, 8, 40, 3, 1, 1, 1, "pruned ResNet-20 stage 3: 40 channels (14 + 14 + 12 rows)"},
+    {4, 16, 32, 32, 24, 3, 2, 1, 1, "pruned stride-2 3x3, 16 -> 24 (implicit GEMM)"},
+    {4, 24, 16, 16, 40, 1, 2, 0, 1, "pruned 1x1 stride-2 downsample, 24 -> 40"},
+    {2, 56, 6, 10, 48, 3, 1, 1, 1, "Winograd, 56 -> 48 channels (14 x 3 + 6 rows)"},
+    {2, 48, 8, 8, 56, 3, 1, 1, 1, "Winograd, 48 -> 56 channels (whole micro-tiles)"},
+    {2, 16, 6, 36, 32, 3, 1, 1, 1, "Winograd, 18 tiles a row: runs split across rows"},
+    {2, 24, 12, 20, 8, 3, 1, 1, 1, "8 output channels (implicit GEMM, an 8-row tile)"},
     {3, 3, 17, 70, 8, 3, 2, 1, 1, "few channels, stride 2, rows over 32 (direct input grad)"},
     {2, 2, 9, 11, 6, 1, 1, 0, 1, "few channels, 1x1 (direct input grad, 1 of 9 taps)"},
 };

@@ -537,6 +537,19 @@ START_TEST(test_pruning_flops_target_met)
     float level = cost.level;
     ck_assert_float_gt(level, 0.0f);
     ck_assert((double)cost.flops_pruned > 0.3 * (double)cost.flops_full);
+    /* NNCF's compression_rate with a FLOPs target is the FLOPs reduction measured, not the
+     * filter level; setting it (accuracy-aware training) aims at a FLOPs reduction */
+    float rate;
+    nncwt_assert_status(nncw_compression_get_rate(f.c, &rate), NNCW_OK);
+    ck_assert_float_eq_tol(rate, 1.0 - (double)cost.flops_pruned / (double)cost.flops_full, 1e-6);
+    ck_assert_float_ge(rate, 0.3f);
+    ck_assert_float_ne(rate, level);
+    nncwt_assert_status(nncw_compression_set_rate(f.c, 0.5f), NNCW_OK);
+    nncwt_assert_status(nncw_compression_get_pruning_cost(f.c, &cost), NNCW_OK);
+    nncwt_assert_status(nncw_compression_get_rate(f.c, &rate), NNCW_OK);
+    ck_assert_float_ge(rate, 0.5f);
+    ck_assert_float_eq_tol(rate, 1.0 - (double)cost.flops_pruned / (double)cost.flops_full, 1e-6);
+    ck_assert_int_eq(nncw_compression_get_stage(f.c), NNCW_STAGE_FULLY_COMPRESSED);
     release(&f);
 }
 END_TEST

@@ -14,6 +14,7 @@
 #include "graph_view.h"
 #include "keys.h"
 #include "line_ring.h"
+#include "lua/search_board.h" /* the Search panel's feed */
 #include "quant_table.h"
 #include "scope_match.h"
 #include "train_form.h"
@@ -239,6 +240,28 @@ START_TEST(test_chart_range_skips_nan)
 }
 END_TEST
 
+/* a mark lands in the cell whose dots the raster would set for that point */
+START_TEST(test_chart_cell_matches_raster)
+{
+    double x[] = {0.3}, y[] = {0.8};
+    struct ui_series s = {x, y, 1, UI_STYLE_SERIES1, "s"};
+    uint8_t bits[5 * 3];
+    int8_t owner[5 * 3];
+    ui_chart_raster(&s, 1, 0, 1, 0, 1, 5, 3, 2, 4, bits, owner);
+    int col = -1, row = -1;
+    ck_assert(ui_chart_cell(0.3, 0.8, 0, 1, 0, 1, 5, 3, 2, 4, &col, &row));
+    ck_assert_int_ne(bits[row * 5 + col], 0);
+    for (int i = 0; i < 5 * 3; i++)
+        ck_assert(i == row * 5 + col || bits[i] == 0);
+    /* corners, outside, NaN */
+    ck_assert(ui_chart_cell(1, 1, 0, 1, 0, 1, 5, 3, 2, 4, &col, &row));
+    ck_assert_int_eq(col, 4);
+    ck_assert_int_eq(row, 0);
+    ck_assert(!ui_chart_cell(1.5, 0.5, 0, 1, 0, 1, 5, 3, 2, 4, &col, &row));
+    ck_assert(!ui_chart_cell(NAN, 0.5, 0, 1, 0, 1, 5, 3, 2, 4, &col, &row));
+}
+END_TEST
+
 START_TEST(test_histogram_columns_are_densities)
 {
     uint32_t bins[6] = {1, 2, 3, 4, 5, 6};
@@ -436,6 +459,62 @@ static struct nncw_quantizer_info qinfo(const char *id, bool weight, int bits, f
                                         .high = 1};
 }
 
+/* the board copies only what changed, deep (the copy outlives later publications) */
+START_TEST(test_search_board_copies_changes_only)
+{
+    static int comp, search;
+    search_board_reset();
+    struct search_snapshot snap = {0};
+    ck_assert(search_board_copy(&snap)); /* the reset counts as a change */
+    ck_assert(!search_board_copy(&snap));
+    search_board_hawq_progress(&comp, 2, 10, 0.5);
+    ck_assert(search_board_copy(&snap));
+    ck_assert(snap.hawq.key == &comp && snap.hawq.running);
+    ck_assert_int_eq(snap.hawq.iteration, 2);
+    char id[] = "CNN/conv1|WEIGHT";
+    struct search_layer layer = {.id = id, .trace = 0.25, .numel = 288, .bits = 4};
+    struct search_point points[2] = {{1.0, 0.0, false}, {2.0, 0.1, true}};
+    struct search_hawq r = {.n_layers = 1, .layers = &layer, .n_points = 2, .points = points,
+                            .chosen = 1, .target_ratio = 1.5, .n_bits = 2, .bits = {4, 8}};
+    search_board_hawq_end(&comp, NULL);
+    search_board_hawq_result(&comp, &r);
+    id[0] = 'X'; /* the board has its own copy */
+    ck_assert(search_board_copy(&snap));
+    ck_assert(snap.hawq.solved && !snap.hawq.running);
+    ck_assert_str_eq(snap.hawq.layers[0].id, "CNN/conv1|WEIGHT");
+    ck_assert_int_eq(snap.hawq.n_points, 2);
+    ck_assert(snap.hawq.points[1].meets_ratio);
+    /* a failed run keeps the result and says why */
+    search_board_hawq_progress(&comp, 1, 10, 0.1);
+    search_board_hawq_end(&comp, "interrupted");
+    ck_assert(search_board_copy(&snap));
+    ck_assert(snap.hawq.solved);
+    ck_assert_str_eq(snap.hawq.error, "interrupted");
+    /* AutoQ: episodes append, the best policy follows, an unknown search is ignored */
+    const char *ids[] = {"a|WEIGHT", "b|OUTPUT"};
+    bool weight[] = {true, false};
+    search_board_autoq_begin(&search, &comp, 2, ids, weight, 3);
+    int bits0[] = {4, 8}, bits1[] = {8, 8};
+    struct search_episode e = {.episode = 0, .best = true, .accuracy = 50, .reward = 0.5};
+    search_board_autoq_episode(&search, &e, bits0, bits0);
+    e = (struct search_episode){.episode = 1, .best = false, .accuracy = 40, .reward = 0.4};
+    search_board_autoq_episode(&search, &e, bits1, bits0);
+    search_board_autoq_episode(&comp, &e, bits1, bits1); /* not the search on the board */
+    ck_assert(search_board_copy(&snap));
+    ck_assert_int_eq(snap.autoq.n_episodes, 2);
+    ck_assert_int_eq(snap.autoq.best, 0);
+    ck_assert_int_eq(snap.autoq.bits[0], 8);
+    ck_assert_int_eq(snap.autoq.best_bits[0], 4);
+    ck_assert(snap.autoq.is_weight[0] && !snap.autoq.is_weight[1]);
+    ck_assert_str_eq(snap.autoq.ids[1], "b|OUTPUT");
+    search_board_autoq_applied(&search);
+    ck_assert(search_board_copy(&snap));
+    ck_assert(snap.autoq.applied);
+    search_snapshot_fini(&snap);
+    search_board_reset();
+}
+END_TEST
+
 START_TEST(test_quant_sort_is_stable_and_reverses)
 {
     struct nncw_quantizer_info q[5] = {
@@ -579,6 +658,7 @@ static Suite *ui_suite(void)
     TCase *plots = tcase_create("plots");
     tcase_add_test(plots, test_chart_raster_joins_points);
     tcase_add_test(plots, test_chart_range_skips_nan);
+    tcase_add_test(plots, test_chart_cell_matches_raster);
     tcase_add_test(plots, test_histogram_columns_are_densities);
     tcase_add_test(plots, test_histogram_column_count);
     suite_add_tcase(s, plots);
@@ -590,6 +670,7 @@ static Suite *ui_suite(void)
     tcase_set_timeout(comp, 60);
     tcase_add_test(comp, test_compression_view_copies_quantizers_and_scopes);
     tcase_add_test(comp, test_compression_trace_copies_changes_only);
+    tcase_add_test(comp, test_search_board_copies_changes_only);
     tcase_add_test(comp, test_quant_sort_is_stable_and_reverses);
     tcase_add_test(comp, test_quant_cells_format);
     tcase_add_test(comp, test_scope_hits_exact_regex_and_errors);

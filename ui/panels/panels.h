@@ -19,6 +19,11 @@ struct ui_panel *ui_log_panel_new(struct ui_app *a);
 struct ui_panel *ui_quantizers_panel_new(struct ui_app *a);
 struct ui_panel *ui_scopes_panel_new(struct ui_app *a);
 struct ui_panel *ui_pruning_panel_new(struct ui_app *a);
+/* mixed-precision searches: the panel, and what :hawq and :autoq ask of it */
+struct ui_panel *ui_search_panel_new(struct ui_app *a);
+void ui_search_panel_hawq(struct ui_panel *p);
+/* episodes 0: the config's or 30; samples: of test_data evaluated per episode (0: 512) */
+void ui_search_panel_autoq(struct ui_panel *p, int episodes, int samples);
 
 /* selects the next (direction 1), previous (-1) or first from the selection (0) node whose
  * scope matches the POSIX extended regex; returns the number of matching nodes, or -1 with

@@ -1,5 +1,7 @@
 /* The Training panel: the run's state, a progress bar with ETA, learning rate and images/s,
- * and live charts of the loss per step and the accuracy per epoch over the whole run. */
+ * and live charts of the loss per step and the accuracy per epoch over the whole run. An
+ * accuracy-aware run shows its budget, the compression-rate search and the best point instead
+ * of the loss. */
 #include "panels.h"
 
 #include <math.h>
@@ -18,6 +20,9 @@ struct training_panel {
     int64_t cap, cap_epochs;
     double *cx, *cy; /* the compression chart's points (level, or compression loss) */
     int64_t cap_comp;
+    struct aat_snapshot aat; /* the accuracy-aware side of the run (inactive: none) */
+    double *vx, *vy, *vr, *vt; /* its validations: epoch, accuracy %, rate, target rate */
+    int cap_aat;
 };
 
 static const struct ui_key_help training_keys[] = {
@@ -25,7 +30,12 @@ static const struct ui_key_help training_keys[] = {
     {"S", "the compression's statistics (NNCF's tables) in the Console: :stats"},
     {"compression", "with `comp` on `model` the run trains it (compression = comp): the "
                     "level and compression loss are plotted per step"},
-    {"x F8 ^C", "cancel the run after its current step; the model keeps its weights"},
+    {"p F7", "pause the run after its current step (the clocks stop), p again resumes it"},
+    {"x F8 ^C", "cancel the run after its current step; the model keeps its weights "
+                "(nncw.resume() in the Console continues it)"},
+    {"accuracy-aware", "the budget (minimal tolerable accuracy) is the dashed line of the "
+                       "accuracy chart, * the best point kept so far; the rate chart and the "
+                       "list show the compression-rate search step by step"},
     {NULL, NULL},
 };
 
@@ -37,7 +47,10 @@ static struct training_panel *tp(struct ui_panel *p)
 static bool update(struct ui_panel *p)
 {
     struct training_panel *t = tp(p);
-    unsigned v = p->app->train.version + p->app->comp_series.version + p->app->cview_serial;
+    aat_trace_copy(session_aat_trace(p->app->session), &t->aat);
+    const struct session_status *st = &p->app->status;
+    unsigned v = p->app->train.version + p->app->comp_series.version + p->app->cview_serial +
+                 t->aat.version + (unsigned)st->pausing * 2 + (unsigned)st->paused;
     bool changed = t->version != v;
     t->version = v;
     return changed;
@@ -147,18 +160,27 @@ static double images_per_s(const struct train_snapshot *s)
     return s->n_steps ? s->steps[s->n_steps - 1].images_per_s : NAN;
 }
 
-static void draw_status(WINDOW *w, int y, int width, const struct train_snapshot *s)
+/* the run's state in words: a running one may be held by a pause */
+static const char *state_name(const struct ui_app *a)
 {
+    if (a->train.state == TRAIN_RUN_RUNNING && a->status.pausing)
+        return a->status.paused ? "paused" : "pausing";
+    return train_run_state_name(a->train.state);
+}
+
+static void draw_status(WINDOW *w, int y, int width, const struct ui_app *a)
+{
+    const struct train_snapshot *s = &a->train;
     const struct nncw_train_event *e = &s->last;
-    enum ui_style st = s->state == TRAIN_RUN_RUNNING     ? UI_STYLE_OK
+    enum ui_style st = s->state == TRAIN_RUN_RUNNING && a->status.pausing ? UI_STYLE_WARN
+                       : s->state == TRAIN_RUN_RUNNING     ? UI_STYLE_OK
                        : s->state == TRAIN_RUN_CANCELLED ? UI_STYLE_WARN
                        : s->state == TRAIN_RUN_FAILED    ? UI_STYLE_ERROR
                                                          : UI_STYLE_HEADER;
     int epoch = s->steps_per_epoch ? (int)(s->steps_done / s->steps_per_epoch) + 1 : 1;
     if (epoch > s->epochs)
         epoch = s->epochs;
-    int col = ui_putf(w, y, 1, width, ui_style(st) | A_BOLD, "run %d %s", s->run,
-                      train_run_state_name(s->state));
+    int col = ui_putf(w, y, 1, width, ui_style(st) | A_BOLD, "run %d %s", s->run, state_name(a));
     ui_putf(w, y, 1 + col, width - col, A_NORMAL, "  epoch %d/%d  step %lld/%lld  batch %d", epoch,
             s->epochs, (long long)s->steps_done, (long long)s->total_steps, s->batch);
     char ips[32];
@@ -203,7 +225,10 @@ static int draw_final(WINDOW *w, int y_last, int width, const struct train_snaps
     const struct train_epoch_point *e = &s->epoch_points[s->n_epochs - 1];
     char train[64], test[64];
     snprintf(train, sizeof train, "train loss %.4f acc %.4f", e->train_loss, e->train_acc);
-    snprintf(test, sizeof test, "test loss %.4f acc %.4f", e->test_loss, e->test_acc);
+    if (isnan(e->test_loss)) /* an accuracy-aware run's validation has no loss */
+        snprintf(test, sizeof test, "test acc %.4f", e->test_acc);
+    else
+        snprintf(test, sizeof test, "test loss %.4f acc %.4f", e->test_loss, e->test_acc);
     bool has_test = !isnan(e->test_acc);
     if (!has_test || width >= 24 + ui_width(train) + ui_width(test)) {
         ui_putf(w, y_last, 1, width, A_BOLD, "epoch %d: %s%s%s", e->epoch, train,
@@ -262,6 +287,117 @@ static void draw_charts(struct training_panel *t, WINDOW *w, int y, int h, int w
     ui_chart_draw(w, y + loss_h + comp_h, 1, h - loss_h - comp_h, width, acc, 2, &o);
 }
 
+/* ---- accuracy-aware training ---- */
+
+/* the validations as doubles for the charts; false when out of memory */
+static bool aat_points(struct training_panel *t)
+{
+    const struct aat_snapshot *a = &t->aat;
+    if (a->n_points > t->cap_aat) {
+        double **arrays[] = {&t->vx, &t->vy, &t->vr, &t->vt};
+        for (int k = 0; k < 4; k++) {
+            double *p = realloc(*arrays[k], sizeof *p * (size_t)a->n_points);
+            if (!p)
+                return false;
+            *arrays[k] = p;
+        }
+        t->cap_aat = a->n_points;
+    }
+    for (int i = 0; i < a->n_points; i++) {
+        t->vx[i] = a->points[i].epoch;
+        t->vy[i] = a->points[i].metric;
+        t->vr[i] = a->points[i].rate;
+        t->vt[i] = a->points[i].rate_target;
+    }
+    return true;
+}
+
+/* two lines: the budget and the search's position, then the best point so far */
+static void draw_aat_summary(WINDOW *w, int y, int width, const struct aat_snapshot *a)
+{
+    char rate[64] = "";
+    if (a->phase == NNCW_AAT_PHASE_SEARCH && !isnan(a->rate_target))
+        snprintf(rate, sizeof rate, " | target rate %.3f, step %.3f", a->rate_target,
+                 a->rate_step);
+    else if (!isnan(a->rate))
+        snprintf(rate, sizeof rate, " | rate %.3f", a->rate);
+    ui_putf(w, y, 1, width, ui_style(UI_STYLE_WARN) | A_BOLD,
+            "budget: accuracy >= %.2f %% (uncompressed %.2f) | %s%s%s", a->minimal_tolerable,
+            a->uncompressed, nncw_aat_phase_name(a->phase), a->done ? " (done)" : "", rate);
+    if (a->has_best)
+        ui_putf(w, y + 1, 1, width, ui_style(UI_STYLE_OK) | A_BOLD,
+                "best: rate %.3f at accuracy %.2f %%, epoch %d", a->best_rate, a->best_metric,
+                a->best_epoch);
+    else
+        ui_put(w, y + 1, 1, width, "best: none within the budget yet", ui_style(UI_STYLE_DIM));
+}
+
+/* the newest validations, one a row: epoch, phase, rate (target), accuracy, within budget */
+static void draw_aat_steps(WINDOW *w, int y, int rows, int width, const struct aat_snapshot *a)
+{
+    ui_put(w, y, 1, width, "epoch  phase    target  rate    accuracy  in budget",
+           ui_style(UI_STYLE_HEADER));
+    int first = a->n_points - (rows - 1) > 0 ? a->n_points - (rows - 1) : 0;
+    for (int i = first, r = 1; i < a->n_points && r < rows; i++, r++) {
+        const struct aat_point *p = &a->points[i];
+        bool current = i == a->n_points - 1 && !a->done;
+        ui_putf(w, y + r, 1, width,
+                p->within_budget ? A_NORMAL : ui_style(UI_STYLE_WARN),
+                "%5d  %-7s  %6.3f  %6.3f  %6.2f %%  %-3s%s", p->epoch,
+                nncw_aat_phase_name(p->phase), p->rate_target, p->rate, p->metric,
+                p->within_budget ? "yes" : "no", current ? "  <- now" : "");
+    }
+}
+
+/* the accuracy per validation with the budget line and the best point; the rate search */
+static void draw_aat(struct training_panel *t, WINDOW *w, int y, int h, int width)
+{
+    const struct aat_snapshot *a = &t->aat;
+    if (h < 2)
+        return;
+    draw_aat_summary(w, y, width, a);
+    y += 2;
+    h -= 2;
+    if (h < 5 || !aat_points(t))
+        return;
+    /* the accuracy chart first, then the list of steps, the rate chart when there is room */
+    int list_max = h >= 9 ? (h / 3 > 3 ? h / 3 : 3) : 0;
+    int list = a->n_points + 1 < list_max ? a->n_points + 1 : list_max;
+    int charts = h - list;
+    int acc_h = charts >= 14 ? charts * 3 / 5 : charts;
+    double last = a->n_points ? t->vx[a->n_points - 1] : 0;
+    double x_max = a->max_epochs > 0 && a->max_epochs <= 1000 ? a->max_epochs : last + 1;
+    double bx[2] = {0, x_max}, by[2] = {a->minimal_tolerable, a->minimal_tolerable};
+    struct ui_series acc[2] = {
+        {t->vx, t->vy, a->n_points, UI_STYLE_SERIES1, "validation %"},
+        {bx, by, 2, UI_STYLE_WARN, "budget (minimal tolerable)"},
+    };
+    struct ui_chart_mark best = {a->best_epoch, a->best_metric, "✱", '*', UI_STYLE_OK};
+    struct ui_chart_opts o = ui_chart_defaults();
+    o.title = "accuracy";
+    o.x_min = 0;
+    o.x_max = x_max;
+    o.x_unit = "epochs";
+    o.y_format = "%.2f";
+    o.marks = a->has_best ? &best : NULL;
+    o.n_marks = a->has_best;
+    ui_chart_draw(w, y, 1, acc_h, width, acc, 2, &o);
+    if (charts - acc_h >= 4) {
+        struct ui_series rate[2] = {
+            {t->vx, t->vt, a->n_points, UI_STYLE_SERIES2, "target rate"},
+            {t->vx, t->vr, a->n_points, UI_STYLE_SERIES1, "measured"},
+        };
+        struct ui_chart_mark kept = {a->best_epoch, a->best_rate, "✱", '*', UI_STYLE_OK};
+        o.title = "compression rate";
+        o.y_min = 0;
+        o.y_format = "%.2f";
+        o.marks = a->has_best ? &kept : NULL;
+        ui_chart_draw(w, y + acc_h, 1, charts - acc_h, width, rate, 2, &o);
+    }
+    if (list)
+        draw_aat_steps(w, y + charts, list, width, a);
+}
+
 static void draw(struct ui_panel *p, WINDOW *w, bool focused)
 {
     struct training_panel *t = tp(p);
@@ -284,11 +420,15 @@ static void draw(struct ui_panel *p, WINDOW *w, bool focused)
             draw_compression(w, 2, width, p->app);
         return;
     }
-    draw_status(w, 1, width, s);
+    draw_status(w, 1, width, p->app);
     draw_progress(w, 2, width, s);
     if (ui_app_compression(p->app) || p->app->comp_series.active)
         draw_compression(w, 3, width, p->app);
     int rows = draw_final(w, h, width, s);
+    if (t->aat.active) {
+        draw_aat(t, w, 4, h - 3 - rows, width);
+        return;
+    }
     if (h - 3 - rows >= 5)
         draw_charts(t, w, 4, h - 3 - rows, width, p->app);
 }
@@ -307,7 +447,7 @@ static void title(struct ui_panel *p, char *buf, size_t size)
     if (s->state == TRAIN_RUN_NONE)
         snprintf(buf, size, "Training");
     else
-        snprintf(buf, size, "Training  run %d: %s", s->run, train_run_state_name(s->state));
+        snprintf(buf, size, "Training  run %d: %s", s->run, state_name(p->app));
 }
 
 static void destroy(struct ui_panel *p)
@@ -320,6 +460,11 @@ static void destroy(struct ui_panel *p)
     free(t->test_acc);
     free(t->cx);
     free(t->cy);
+    free(t->vx);
+    free(t->vy);
+    free(t->vr);
+    free(t->vt);
+    aat_snapshot_fini(&t->aat);
     free(t);
 }
 

@@ -101,6 +101,30 @@ void ui_chart_raster(const struct ui_series *series, int n_series, double x_min,
     }
 }
 
+/* the dot of (x, y) as ui_chart_raster places it */
+static void dot_of(double x, double y, double x_min, double x_max, double y_min, double y_max,
+                   int w, int h, int *dx, int *dy)
+{
+    double xs = x_max > x_min ? (w - 1) / (x_max - x_min) : 0;
+    double ys = y_max > y_min ? (h - 1) / (y_max - y_min) : 0;
+    *dx = xs > 0 ? (int)lround((x - x_min) * xs) : w / 2;
+    *dy = ys > 0 ? (int)lround((y_max - y) * ys) : h / 2;
+}
+
+bool ui_chart_cell(double x, double y, double x_min, double x_max, double y_min, double y_max,
+                   int cols, int rows, int sub_x, int sub_y, int *col, int *row)
+{
+    if (!isfinite(x) || !isfinite(y))
+        return false;
+    int dx, dy;
+    dot_of(x, y, x_min, x_max, y_min, y_max, cols * sub_x, rows * sub_y, &dx, &dy);
+    if (dx < 0 || dy < 0 || dx >= cols * sub_x || dy >= rows * sub_y)
+        return false;
+    *col = dx / sub_x;
+    *row = dy / sub_y;
+    return true;
+}
+
 /* the braille character of a cell's dots (bit dy * 2 + dx) as UTF-8 */
 static void braille(uint8_t bits, char out[4])
 {
@@ -235,5 +259,12 @@ void ui_chart_draw(WINDOW *w, int y, int x, int h, int width, const struct ui_se
     }
     free(bits);
     free(owner);
+    for (int m = 0; m < o->n_marks; m++) {
+        const struct ui_chart_mark *k = &o->marks[m];
+        int c, r;
+        if (ui_chart_cell(k->x, k->y, x_min, x_max, y_min, y_max, cols, rows, sub_x, sub_y, &c,
+                          &r))
+            ui_glyph(w, y + 1 + r, x + lw + 2 + c, k->glyph, k->ascii, ui_style(k->style));
+    }
     draw_x_axis(w, y + 1 + rows, x, width, lw, x_min, x_max, o->x_unit);
 }

@@ -26,8 +26,18 @@ struct ui_series {
     const char *label; /* in the legend */
 };
 
+/* a point drawn over the lines with its own glyph (the chosen point of a curve, a cursor) */
+struct ui_chart_mark {
+    double x, y;
+    const char *glyph; /* UTF-8 */
+    char ascii;        /* its stand-in */
+    enum ui_style style;
+};
+
 struct ui_chart_opts {
     const char *title;
+    const struct ui_chart_mark *marks; /* drawn in order, the last on top */
+    int n_marks;
     double x_min, x_max, y_min, y_max; /* NaN: from the data */
     const char *x_unit;                /* after the last x label ("step") */
     const char *y_format;              /* printf format of y labels ("%.3f") */
@@ -44,6 +54,10 @@ void ui_chart_draw(WINDOW *w, int y, int x, int h, int width, const struct ui_se
 void ui_chart_raster(const struct ui_series *series, int n_series, double x_min, double x_max,
                      double y_min, double y_max, int cols, int rows, int sub_x, int sub_y,
                      uint8_t *bits, int8_t *owner);
+/* the cell (col, row) of the point (x, y) in a raster as ui_chart_raster makes it; false
+ * when it lies outside. Pure */
+bool ui_chart_cell(double x, double y, double x_min, double x_max, double y_min, double y_max,
+                   int cols, int rows, int sub_x, int sub_y, int *col, int *row);
 /* the data range of the series (NaN when there is no finite point) */
 void ui_chart_range(const struct ui_series *series, int n_series, double *x_min, double *x_max,
                     double *y_min, double *y_max);

@@ -124,6 +124,28 @@ void nncw_autoq_meet_ratio(int n, const struct nncw_autoq_step *steps, const int
     *ratio = r;
 }
 
+/* the steps of a group take the bit width of its first step (a unified scale has one) */
+static void align_groups(int n, const struct nncw_autoq_step *steps, int *bits)
+{
+    for (int i = 0; i < n; i++) {
+        if (steps[i].group <= 0)
+            continue;
+        for (int j = 0; j < i; j++)
+            if (steps[j].group == steps[i].group) {
+                if (steps[i].allowed & (1u << bits[j]))
+                    bits[i] = bits[j];
+                break;
+            }
+    }
+}
+
+int64_t nncw_autoq_subset_count(int64_t count, double ratio)
+{
+    double x = (double)count * ratio, whole = nearbyint(x);
+    int64_t take = fabs(x - whole) <= 1e-6 * fabs(x) ? (int64_t)whole : (int64_t)ceil(x);
+    return take < 1 ? 1 : take > count ? count : take;
+}
+
 /* ---- lifecycle ---- */
 
 void nncw_autoq_free(struct nncw_autoq *q)
@@ -424,6 +446,7 @@ enum nncw_status nncw_autoq_run_episode(struct nncw_autoq *q, struct nncw_autoq_
     if (!q->have_ref)
         NNCW_TRY(reference(q));
     choose_policy(q);
+    align_groups(q->n, q->steps, q->bits);
     double ratio, acc;
     nncw_autoq_meet_ratio(q->n, q->steps, q->o.bits, q->o.n_bits, q->o.compression_ratio, q->bits,
                           &ratio);
@@ -467,6 +490,7 @@ enum nncw_status nncw_autoq_random_baseline(struct nncw_autoq *q, int k, uint64_
         for (int i = 0; i < q->n; i++)
             bits[i] = nncw_autoq_action_to_bits(nncw_rng_uniform(&rng), q->o.bits, q->o.n_bits,
                                                 q->steps[i].allowed);
+        align_groups(q->n, q->steps, bits);
         nncw_autoq_meet_ratio(q->n, q->steps, q->o.bits, q->o.n_bits, q->o.compression_ratio, bits,
                               &ratio);
         s = q->eval(q->user, bits, &acc);

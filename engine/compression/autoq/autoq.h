@@ -54,6 +54,8 @@ struct nncw_autoq_step {
     float features[NNCW_AUTOQ_FEATURE_COUNT];
     unsigned allowed;     /* bit b set: b bits allowed (b in 1..31) */
     int64_t weight_numel; /* weight quantizers: elements counted in the size ratio; 0 else */
+    int group;            /* > 0: the steps of one group (quantizers sharing one scale) take one
+                           * bit width, the first one's; 0: none */
 };
 
 struct nncw_autoq_options {
@@ -139,6 +141,11 @@ double nncw_autoq_size_ratio(int n, const struct nncw_autoq_step *steps, const i
  * reached into *ratio */
 void nncw_autoq_meet_ratio(int n, const struct nncw_autoq_step *steps, const int *cand, int n_cand,
                            double target, int *bits, double *ratio);
+
+/* how many samples the first eval_subset_ratio of count is: ceil(count x ratio), at least 1,
+ * except that a product within float rounding of a whole number is that number (a ratio of 0.1
+ * read as a float gives 1000 of 10,000, not 1001) */
+int64_t nncw_autoq_subset_count(int64_t count, double ratio);
 
 /* ---- from a config ---- */
 /* the options of the first quantization entry of cfg whose initializer.precision.type is

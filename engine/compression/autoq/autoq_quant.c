@@ -159,14 +159,38 @@ static void activation_features(const struct nncw_graph *g, const struct nncw_no
     f[NNCW_AUTOQ_F_IFM_SIZE] = (float)spatial(x);
 }
 
-/* the bit widths the hardware config allows quantizer id (the mixed-precision plumbing's
- * answer from the quantizer setup), as a mask */
+static bool is_trial(const struct nncw_quantizer_setup *setup)
+{
+    return strcmp(setup->target_device, "TRIAL") == 0;
+}
+
+/* the bit widths point pt offers in mode with its current granularity, as a mask */
+static unsigned mode_bits(const struct nncw_quantizer_point *pt, int mode)
+{
+    bool per_channel = pt->configs[pt->chosen].per_channel;
+    unsigned m = 0;
+    for (int k = 0; k < pt->n_configs; k++) {
+        const struct nncw_qconfig *q = &pt->configs[k];
+        if ((int)q->mode == mode && q->per_channel == per_channel && q->bits >= 1 && q->bits < 32)
+            m |= 1u << q->bits;
+    }
+    return m;
+}
+
+/* the bit widths quantizer id may take without changing its mode or granularity (TRIAL: any
+ * from the mixed-precision plumbing's list), as a mask: what a policy can set by levels alone,
+ * and so what applying it rebuilds as the search measured it */
 static enum nncw_status allowed_bits(const struct nncw_quantizer_setup *setup, const char *id,
                                      unsigned *mask)
 {
     for (int p = 0; p < setup->n_points; p++) {
-        if (strcmp(setup->points[p].id, id))
+        const struct nncw_quantizer_point *pt = &setup->points[p];
+        if (strcmp(pt->id, id))
             continue;
+        if (!is_trial(setup)) {
+            *mask = mode_bits(pt, pt->configs[pt->chosen].mode);
+            return NNCW_OK;
+        }
         int bits[32];
         int n = nncw_precision_allowed_bits(setup, p, bits, 32);
         *mask = 0;
@@ -175,6 +199,107 @@ static enum nncw_status allowed_bits(const struct nncw_quantizer_setup *setup, c
         return NNCW_OK;
     }
     return NNCW_FAIL(NNCW_ERR_INTERNAL, "autoq: quantizer '%s' is not in the quantizer setup", id);
+}
+
+static int popcount(unsigned m)
+{
+    int n = 0;
+    for (; m; m &= m - 1)
+        n++;
+    return n;
+}
+
+/* "{re}^(a|b)$" of the ids with take[i], ERE metacharacters escaped; NULL when out of memory */
+static char *pattern_of(int n, const char *const *ids, const bool *take)
+{
+    size_t need = 16;
+    for (int i = 0; i < n; i++)
+        need += 2 * strlen(ids[i]) + 1;
+    char *p = nncw_malloc(need), *w = p;
+    if (!p)
+        return NULL;
+    strcpy(w, "{re}^(");
+    w += strlen(w);
+    bool first = true;
+    for (int i = 0; i < n; i++) {
+        if (!take[i])
+            continue;
+        if (!first)
+            *w++ = '|';
+        first = false;
+        for (const char *s = ids[i]; *s; s++) {
+            if (strchr(".[]{}()\\*+?^$|", *s))
+                *w++ = '\\';
+            *w++ = *s;
+        }
+    }
+    strcpy(w, ")$");
+    return p;
+}
+
+/* Before the search: a quantizer whose hardware config offers some candidate bit widths only in
+ * another mode (VPU: 8-bit activations may be asymmetric, 4-bit ones are symmetric only) moves
+ * to the mode that offers the most of them at its current bits. The search sets levels only, so
+ * every policy it scores is then one that applying rebuilds identically (same mode, same
+ * ranges). One rebuild per mode that changes. */
+static enum nncw_status align_modes(struct nncw_compression *c, const struct nncw_autoq_options *o)
+{
+    const struct nncw_compression_algo *qa = nncw_compression_find_algo(c, "quantization");
+    const struct nncw_quantizer_setup *setup = qa ? nncw_quantization_get_setup(qa->self) : NULL;
+    int n = nncw_compression_count_quantizers(c);
+    if (!setup || is_trial(setup) || n < 1)
+        return NNCW_OK;
+    unsigned cand = 0;
+    for (int k = 0; k < o->n_bits; k++)
+        cand |= o->bits[k] >= 1 && o->bits[k] < 32 ? 1u << o->bits[k] : 0;
+    const char **ids = nncw_calloc((size_t)n, sizeof *ids);
+    int *want = nncw_calloc((size_t)n, sizeof *want);
+    bool *take = nncw_calloc((size_t)n, sizeof *take);
+    char *patterns[NNCW_QMODE_COUNT] = {NULL};
+    enum nncw_status s = ids && want && take ? NNCW_OK
+                                             : NNCW_FAIL(NNCW_ERR_NOMEM, "autoq: out of memory");
+    for (int i = 0; i < n && s == NNCW_OK; i++) {
+        struct nncw_quantizer_info qi;
+        want[i] = -1;
+        if ((s = nncw_compression_get_quantizer(c, i, &qi)) != NNCW_OK)
+            break;
+        ids[i] = qi.id;
+        for (int p = 0; p < setup->n_points; p++) {
+            const struct nncw_quantizer_point *pt = &setup->points[p];
+            if (strcmp(pt->id, qi.id))
+                continue;
+            int cur = (int)pt->configs[pt->chosen].mode;
+            int best = cur, most = popcount(mode_bits(pt, cur) & cand);
+            for (int m = 0; m < NNCW_QMODE_COUNT; m++) {
+                unsigned mb = mode_bits(pt, m);
+                if (m != cur && (mb & (1u << qi.bits)) && popcount(mb & cand) > most) {
+                    best = m;
+                    most = popcount(mb & cand);
+                }
+            }
+            want[i] = best != cur ? best : -1;
+            break;
+        }
+    }
+    for (int m = 0; m < NNCW_QMODE_COUNT && s == NNCW_OK; m++) {
+        bool any = false;
+        for (int i = 0; i < n; i++)
+            any |= take[i] = want[i] == m;
+        if (any && !(patterns[m] = pattern_of(n, ids, take)))
+            s = NNCW_FAIL(NNCW_ERR_NOMEM, "autoq: out of memory");
+    }
+    /* the ids are the compression's: every pattern is made before the first rebuild */
+    for (int m = 0; m < NNCW_QMODE_COUNT && s == NNCW_OK; m++) {
+        struct nncw_quantizer_change ch = {.bits = 0, .mode = m, .per_channel = -1};
+        if (patterns[m])
+            s = nncw_compression_set_quantizers(c, patterns[m], &ch);
+    }
+    for (int m = 0; m < NNCW_QMODE_COUNT; m++)
+        nncw_free(patterns[m]);
+    nncw_free(ids);
+    nncw_free(want);
+    nncw_free(take);
+    return s;
 }
 
 static enum nncw_status build_steps(struct nncw_autoq_target *t, const struct nncw_autoq_options *o,
@@ -192,6 +317,7 @@ static enum nncw_status build_steps(struct nncw_autoq_target *t, const struct nn
         memset(s, 0, sizeof *s);
         s->features[NNCW_AUTOQ_F_INDEX] = (float)i;
         s->features[NNCW_AUTOQ_F_IS_WEIGHT] = q->is_weight;
+        s->group = q->unified_group >= 0 ? q->unified_group + 1 : 0;
         if (q->is_weight) {
             weight_features(t->g, n, s->features);
             s->weight_numel =
@@ -244,9 +370,8 @@ static enum nncw_status target_new(struct nncw_graph *g, struct nncw_compression
             s = NNCW_FAIL(NNCW_ERR_NOMEM, "autoq: out of memory");
     }
     int64_t count = nncw_dataset_count_samples(eval);
-    int64_t take = (int64_t)ceil((double)count * ratio);
     if (s == NNCW_OK)
-        s = nncw_dataset_subset(eval, 0, take < 1 ? 1 : take, &t->subset);
+        s = nncw_dataset_subset(eval, 0, nncw_autoq_subset_count(count, ratio), &t->subset);
     if (s == NNCW_OK)
         s = nncw_graph_infer_shapes(g, 1); /* the features read value shapes */
     if (s != NNCW_OK) {
@@ -266,6 +391,7 @@ enum nncw_status nncw_autoq_new_for_compression(struct nncw_graph *g, struct nnc
                                                 struct nncw_autoq **out)
 {
     struct nncw_autoq_target *t = NULL;
+    NNCW_TRY(align_modes(c, o));
     NNCW_TRY(target_new(g, c, eval, eval_subset_ratio, batch, &t));
     struct nncw_autoq_step *steps = nncw_calloc((size_t)t->n, sizeof *steps);
     enum nncw_status s =
@@ -285,31 +411,16 @@ enum nncw_status nncw_autoq_new_for_compression(struct nncw_graph *g, struct nnc
 
 /* ---- applying a policy ---- */
 
-/* "{re}^(a|b)$" with ERE metacharacters of the ids escaped; NULL when out of memory */
+/* the ids of the steps with want bits */
 static char *ids_pattern(struct nncw_autoq_target *t, const int *bits, int want)
 {
-    size_t need = 16;
-    for (int i = 0; i < t->n; i++)
-        need += 2 * strlen(t->ids[i]) + 1;
-    char *p = nncw_malloc(need), *w = p;
-    if (!p)
+    bool *take = nncw_calloc((size_t)t->n, sizeof *take);
+    if (!take)
         return NULL;
-    strcpy(w, "{re}^(");
-    w += strlen(w);
-    bool first = true;
-    for (int i = 0; i < t->n; i++) {
-        if (bits[i] != want)
-            continue;
-        if (!first)
-            *w++ = '|';
-        first = false;
-        for (const char *s = t->ids[i]; *s; s++) {
-            if (strchr(".[]{}()\\*+?^$|", *s))
-                *w++ = '\\';
-            *w++ = *s;
-        }
-    }
-    strcpy(w, ")$");
+    for (int i = 0; i < t->n; i++)
+        take[i] = bits[i] == want;
+    char *p = pattern_of(t->n, (const char *const *)t->ids, take);
+    nncw_free(take);
     return p;
 }
 

@@ -89,6 +89,48 @@ static enum nncw_status add_trial_config(struct nncw_quantizer_point *pt, int bi
     return NNCW_OK;
 }
 
+enum nncw_status nncw_precision_trial_change(struct nncw_quantizer_setup *s, int p, int bits,
+                                             int mode, int per_channel, const int *extra_bits,
+                                             int n_extra, int *index)
+{
+    *index = -1;
+    if (!is_trial(s) || p < 0 || p >= s->n_points)
+        return NNCW_OK;
+    struct nncw_quantizer_point *pt = &s->points[p];
+    struct nncw_qconfig want = pt->configs[pt->chosen];
+    if (bits > 0)
+        want.bits = bits;
+    if (mode >= 0)
+        want.mode = (enum nncw_qmode)mode;
+    if (per_channel >= 0)
+        want.per_channel = per_channel != 0;
+    bool allowed = want.bits >= 2 && want.bits <= 8;
+    for (int k = 0; k < n_extra && !allowed; k++)
+        allowed = extra_bits[k] == want.bits;
+    if (!allowed)
+        return NNCW_FAIL(NNCW_ERR_INVALID_ARG,
+                         "quantizer '%s': %d bits are not allowed on TRIAL (allowed: 2 to 8 and "
+                         "initializer.precision.bits)",
+                         pt->id, want.bits);
+    /* activations are quantized per tensor by every backend nncw exports to */
+    if (want.per_channel && !pt->is_weight)
+        return NNCW_FAIL(NNCW_ERR_INVALID_ARG,
+                         "quantizer '%s': activation quantizers are per-tensor only", pt->id);
+    for (int i = 0; i < pt->n_configs; i++)
+        if (nncw_qconfig_equal(&pt->configs[i], &want)) {
+            *index = i;
+            return NNCW_OK;
+        }
+    struct nncw_qconfig *grown =
+        nncw_realloc(pt->configs, (size_t)(pt->n_configs + 1) * sizeof *grown);
+    if (!grown)
+        return NNCW_FAIL(NNCW_ERR_NOMEM, "mixed precision: out of memory");
+    pt->configs = grown;
+    grown[pt->n_configs] = want;
+    *index = pt->n_configs++;
+    return NNCW_OK;
+}
+
 static enum nncw_status set_one(struct nncw_quantizer_setup *s, int p, int bits)
 {
     struct nncw_quantizer_point *pt = &s->points[p];

@@ -81,3 +81,12 @@ double nncw_precision_bitops_ratio(const struct nncw_precision_layers *L, const 
 enum nncw_status nncw_precision_set_bits(struct nncw_quantizer_setup *s, int p, int bits);
 /* every point whose bits differ from point_bits[p] (0: keep); stops at the first refusal */
 enum nncw_status nncw_precision_apply_bits(struct nncw_quantizer_setup *s, const int *point_bits);
+/* TRIAL (no hardware config: any configuration the user asks for): the configuration of point
+ * p that is its current one with bits, mode (enum nncw_qmode) and per_channel changed (0 / -1:
+ * keep), added to the point's list when it is not there, into *index; -1 on other devices, where
+ * the hardware config's list decides. NNCW_ERR_INVALID_ARG naming the quantizer for a bit width
+ * outside 2..8 and extra_bits[n_extra] (initializer.precision.bits) or a per-channel activation;
+ * NNCW_ERR_NOMEM */
+enum nncw_status nncw_precision_trial_change(struct nncw_quantizer_setup *s, int p, int bits,
+                                             int mode, int per_channel, const int *extra_bits,
+                                             int n_extra, int *index);

@@ -2,11 +2,13 @@
  * pinning a layer, saving traces, and the bit-FLOPs ratio of the model as it is. */
 #include "compression/compression.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "compression/compression_internal.h"
 #include "compression/precision/precision.h"
 #include "compression/precision/precision_init.h"
+#include "compression/quantization/quant_config.h"
 #include "core/alloc.h"
 
 static enum nncw_status solved(const struct nncw_compression *c, struct nncw_hawq_state **out)
@@ -69,6 +71,19 @@ enum nncw_status nncw_compression_hawq_get_point(const struct nncw_compression *
     return NNCW_OK;
 }
 
+int nncw_compression_hawq_candidates(const struct nncw_compression *c, double *target_ratio,
+                                     int *bits)
+{
+    struct nncw_hawq_state *h = NULL;
+    if (solved(c, &h) != NNCW_OK)
+        return -1;
+    if (target_ratio)
+        *target_ratio = h->target_ratio;
+    for (int b = 0; bits && b < h->n_bits; b++)
+        bits[b] = h->bits[b];
+    return h->n_bits;
+}
+
 /* rebuilds; a refused rebuild puts the previous pins and pick back and rebuilds with them so the
  * curve matches the model again (the refusal's message is kept) */
 static enum nncw_status rebuild_or_undo(struct nncw_compression *c, struct nncw_hawq_state *h,
@@ -121,6 +136,72 @@ enum nncw_status nncw_compression_hawq_pin(struct nncw_compression *c, const cha
     h->pinned[layer] = bits;
     h->forced = -1; /* the curve changes: solve for the ratio again */
     return rebuild_or_undo(c, h, layer, old_pin, old_forced);
+}
+
+/* whether a quantization entry of c's config initialises its precision with HAWQ */
+static enum nncw_status uses_hawq(const struct nncw_compression *c, bool *yes)
+{
+    const struct nncw_config *cfg = nncw_compression_get_config(c);
+    *yes = false;
+    for (int i = 0; cfg && i < cfg->n_compression && !*yes; i++) {
+        if (strcmp(cfg->compression[i].algorithm, "quantization") != 0)
+            continue;
+        struct nncw_quant_config *qc = NULL;
+        NNCW_TRY(nncw_quant_config_parse(cfg, i, &qc));
+        *yes = qc->init.has_precision && qc->init.precision.type == NNCW_PRECISION_HAWQ;
+        nncw_quant_config_free(qc);
+    }
+    return NNCW_OK;
+}
+
+/* what a failed run puts back: the traces as they were */
+struct saved_traces {
+    bool have;
+    int n, iterations;
+    double *traces;
+};
+
+enum nncw_status nncw_compression_hawq_run(struct nncw_compression *c,
+                                           const struct nncw_dataset *data,
+                                           nncw_precision_progress_fn progress, void *user)
+{
+    bool hawq;
+    NNCW_TRY(uses_hawq(c, &hawq));
+    if (!hawq)
+        return NNCW_FAIL(NNCW_ERR_NOT_FOUND,
+                         "HAWQ: the config's initializer.precision is not hawq (no quantization "
+                         "entry asks for it)");
+    struct nncw_hawq_state *h = nncw_compression_get_hawq_state(c);
+    struct saved_traces old = {.have = h->have_traces, .n = h->n_layers,
+                               .iterations = h->iterations};
+    if (old.have && old.n > 0) {
+        if (!(old.traces = nncw_malloc((size_t)old.n * sizeof *old.traces)))
+            return NNCW_FAIL(NNCW_ERR_NOMEM, "HAWQ: out of memory");
+        memcpy(old.traces, h->traces, (size_t)old.n * sizeof *old.traces);
+    }
+    int old_forced = h->forced;
+    h->have_traces = false; /* the rebuild measures them again */
+    h->forced = -1;         /* a new curve: the best point meeting the ratio */
+    enum nncw_status s = nncw_compression_rebuild_measuring(c, data, progress, user);
+    if (s == NNCW_OK && !h->have_traces)
+        s = NNCW_FAIL(NNCW_ERR_INVALID_ARG,
+                      "HAWQ: no data to measure the traces on (the compression was created "
+                      "without data: pass some)");
+    if (s != NNCW_OK) { /* the previous traces and pick, and the model built from them */
+        char keep[1024];
+        snprintf(keep, sizeof keep, "%s", nncw_last_error());
+        if (old.have && h->n_layers == old.n) {
+            memcpy(h->traces, old.traces, (size_t)old.n * sizeof *old.traces);
+            h->iterations = old.iterations;
+            h->have_traces = true;
+            h->forced = old_forced;
+        }
+        enum nncw_status r = nncw_compression_rebuild(c);
+        (void)r;
+        s = NNCW_FAIL(s, "%s", keep);
+    }
+    nncw_free(old.traces);
+    return s;
 }
 
 enum nncw_status nncw_compression_hawq_save_traces(const struct nncw_compression *c,

@@ -7,6 +7,7 @@
 ** (accuracy-aware training, the workbench) takes the level out of the scheduler's hands. The
 ** masks are recomputed from the current weights whenever the level changes.
 */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -181,9 +182,23 @@ static enum nncw_status pruning_statistics(const void *self, char **text)
     return nncw_prune_statistics(self, text);
 }
 
+/* NNCF's compression_rate: the filter pruning level, or with a FLOPs target the FLOPs reduction
+ * the masks give now (1 - current / full), which the level found for a target only approaches */
 static float pruning_rate(const void *self)
 {
-    return ((const struct nncw_pruning *)self)->st.level;
+    const struct nncw_pruning *pr = self;
+    if (!pr->cfg->flops)
+        return pr->st.level;
+    int64_t *kept = nncw_malloc((size_t)(pr->n_groups ? pr->n_groups : 1) * sizeof *kept);
+    if (!kept)
+        return NAN; /* no status to return: "no rate" rather than a wrong one */
+    for (int gi = 0; gi < pr->n_groups; gi++)
+        kept[gi] = pr->groups[gi].kept;
+    int64_t full, pruned, params;
+    nncw_prune_cost(pr, NULL, &full, &params);
+    nncw_prune_cost(pr, kept, &pruned, &params);
+    nncw_free(kept);
+    return full > 0 ? (float)(1.0 - (double)pruned / (double)full) : 0.0f;
 }
 
 static enum nncw_status check_level(const struct nncw_pruning *pr, float level, const char *what)

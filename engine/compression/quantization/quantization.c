@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "compression/compression_internal.h"
+#include "compression/precision/precision.h"
 #include "compression/precision/precision_init.h"
 #include "compression/quantization/hw_config.h"
 #include "compression/quantization/insert.h"
@@ -339,6 +340,7 @@ static enum nncw_status refuse_change(const struct nncw_quantizer_point *pt, con
 /* interactive edits: each matching point (and the rest of its unified group) takes the
  * configuration its change asks for */
 static enum nncw_status apply_edits(struct nncw_quantizer_setup *setup,
+                                    const struct nncw_quant_config *qc,
                                     const struct nncw_compression_edits *edits)
 {
     for (int e = 0; edits && e < edits->n; e++) {
@@ -354,6 +356,10 @@ static enum nncw_status apply_edits(struct nncw_quantizer_setup *setup,
                 if (j != i && (group < 0 || pt->unified_group != group))
                     continue;
                 int k = changed_config(pt, &ed->change);
+                if (k < 0) /* TRIAL: any configuration asked for (compression/precision) */
+                    NNCW_TRY(nncw_precision_trial_change(
+                        setup, j, ed->change.bits, ed->change.mode, ed->change.per_channel,
+                        qc->init.precision.bits, qc->init.precision.n_bits, &k));
                 if (k < 0)
                     return refuse_change(pt, ed->pattern);
                 pt->chosen = k;
@@ -435,7 +441,7 @@ enum nncw_status nncw_quantization_build(struct nncw_graph *g, const struct nncw
     if (s == NNCW_OK)
         s = nncw_precision_init_run(g, z->qc, z->setup, init, edits ? edits->hawq : NULL);
     if (s == NNCW_OK)
-        s = apply_edits(z->setup, edits);
+        s = apply_edits(z->setup, z->qc, edits);
     /* everything above only reads the graph; from here on it changes */
     if (s == NNCW_OK)
         s = nncw_quantizers_insert(g, z->setup, &z->q, &z->nq);
