@@ -48,6 +48,25 @@ void nncw_entry_config_fini(struct nncw_entry_json *j)
     j->settings = j->params = NULL;
 }
 
+enum nncw_status nncw_bn_initializer_parse(const struct nncw_qcfg_ctx *c, const cJSON *obj,
+                                           const char *path, int *num_samples)
+{
+    static const char *const known[] = {"batchnorm_adaptation", NULL};
+    static const char *const known_bn[] = {"num_bn_adaptation_samples", NULL};
+    NNCW_TRY(nncw_qcfg_expect_object(c, obj, path));
+    NNCW_TRY(nncw_qcfg_check_keys(c, obj, path, known));
+    const cJSON *bn = cJSON_GetObjectItemCaseSensitive(obj, "batchnorm_adaptation");
+    if (!bn)
+        return NNCW_OK;
+    char bp[300], np[340];
+    nncw_qcfg_path(bp, sizeof bp, path, "batchnorm_adaptation");
+    NNCW_TRY(nncw_qcfg_expect_object(c, bn, bp));
+    NNCW_TRY(nncw_qcfg_check_keys(c, bn, bp, known_bn));
+    const cJSON *n = cJSON_GetObjectItemCaseSensitive(bn, "num_bn_adaptation_samples");
+    nncw_qcfg_path(np, sizeof np, bp, "num_bn_adaptation_samples");
+    return n ? nncw_qcfg_get_int(c, n, np, 0, 1 << 30, num_samples) : NNCW_OK;
+}
+
 enum nncw_status nncw_staged_params_parse(const struct nncw_qcfg_ctx *c, const cJSON *obj,
                                           const char *path, struct nncw_staged_params *p)
 {

@@ -26,6 +26,11 @@ enum nncw_status nncw_entry_config_read(const struct nncw_qcfg_ctx *c,
                                         struct nncw_entry_json *out);
 void nncw_entry_config_fini(struct nncw_entry_json *j);
 
+/* an "initializer" object holding only batchnorm_adaptation {num_bn_adaptation_samples}, as
+ * sparsity, filter pruning and binarization take it; *num_samples is kept when absent */
+enum nncw_status nncw_bn_initializer_parse(const struct nncw_qcfg_ctx *c, const struct cJSON *obj,
+                                           const char *path, int *num_samples);
+
 /* the staged scheduler's "params" object into p (defaults already there). batch_multiplier
  * (gradient accumulation in NNCF's staged worker) must be 1: nncw steps the optimizer every
  * batch, and a setting that silently trains differently is worse than a clear error */

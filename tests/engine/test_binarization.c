@@ -386,6 +386,8 @@ START_TEST(test_bad_configs_name_the_json_path)
     expect_bad(", \"initializer\": {\"range\": {\"num_init_samples\": 8}}",
                "compression.initializer.range");
     expect_bad(", \"compression_lr_multiplier\": -2", "compression.compression_lr_multiplier");
+    expect_bad(", \"initializer\": {\"batchnorm_adaptation\": {\"num_samples\": 8}}",
+               "compression.initializer.batchnorm_adaptation.num_samples: unknown key");
 }
 END_TEST
 

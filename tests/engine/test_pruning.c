@@ -697,6 +697,12 @@ START_TEST(test_pruning_bad_configs)
                  NNCW_ERR_PARSE, "compression[0].params.all_weights");
     expect_error("{\"algorithm\": \"filter_pruning\", \"pruning_init\": 0.7}", NNCW_ERR_PARSE,
                  "compression[0].pruning_init");
+    expect_error("{\"algorithm\": \"filter_pruning\", \"initializer\": {\"batchnorm_adaptation\": "
+                 "{\"num_bn_adaptation_samples\": -1}}}",
+                 NNCW_ERR_PARSE,
+                 "compression[0].initializer.batchnorm_adaptation.num_bn_adaptation_samples");
+    expect_error("{\"algorithm\": \"filter_pruning\", \"initializer\": {\"batchnorm\": {}}}",
+                 NNCW_ERR_PARSE, "compression[0].initializer.batchnorm: unknown key");
     expect_error("{\"algorithm\": \"filter_pruning\", \"params\": {\"legr_params\": "
                  "{\"generations\": 0}}}",
                  NNCW_ERR_PARSE, "compression[0].params.legr_params.generations");

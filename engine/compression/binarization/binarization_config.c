@@ -23,8 +23,6 @@ const char *nncw_binarization_mode_name(enum nncw_binarization_mode m)
 static enum nncw_status parse_initializer(const struct nncw_qcfg_ctx *c, const cJSON *obj,
                                           const char *path, struct nncw_binarization_config *bc)
 {
-    static const char *const known[] = {"batchnorm_adaptation", NULL};
-    static const char *const known_bn[] = {"num_bn_adaptation_samples", NULL};
     NNCW_TRY(nncw_qcfg_expect_object(c, obj, path));
     const cJSON *range = cJSON_GetObjectItemCaseSensitive(obj, "range");
     if (range) {
@@ -34,17 +32,7 @@ static enum nncw_status parse_initializer(const struct nncw_qcfg_ctx *c, const c
                               "binarization has no ranges to initialise (the activation scales "
                               "start from the first initialisation batch)");
     }
-    NNCW_TRY(nncw_qcfg_check_keys(c, obj, path, known));
-    const cJSON *bn = cJSON_GetObjectItemCaseSensitive(obj, "batchnorm_adaptation");
-    if (!bn)
-        return NNCW_OK;
-    char bp[300], np[340];
-    nncw_qcfg_path(bp, sizeof bp, path, "batchnorm_adaptation");
-    NNCW_TRY(nncw_qcfg_expect_object(c, bn, bp));
-    NNCW_TRY(nncw_qcfg_check_keys(c, bn, bp, known_bn));
-    const cJSON *n = cJSON_GetObjectItemCaseSensitive(bn, "num_bn_adaptation_samples");
-    nncw_qcfg_path(np, sizeof np, bp, "num_bn_adaptation_samples");
-    return n ? nncw_qcfg_get_int(c, n, np, 0, 1 << 30, &bc->num_bn_adaptation_samples) : NNCW_OK;
+    return nncw_bn_initializer_parse(c, obj, path, &bc->num_bn_adaptation_samples);
 }
 
 static enum nncw_status parse_settings(const struct nncw_qcfg_ctx *c, const cJSON *root,

@@ -214,25 +214,6 @@ static enum nncw_status parse_params(const struct nncw_qcfg_ctx *c, const cJSON 
 
 /* ---- the entry's own keys ---- */
 
-static enum nncw_status parse_initializer(const struct nncw_qcfg_ctx *c, const cJSON *obj,
-                                          const char *path, struct nncw_sparsity_config *sc)
-{
-    static const char *const known[] = {"batchnorm_adaptation", NULL};
-    static const char *const known_bn[] = {"num_bn_adaptation_samples", NULL};
-    NNCW_TRY(nncw_qcfg_expect_object(c, obj, path));
-    NNCW_TRY(nncw_qcfg_check_keys(c, obj, path, known));
-    const cJSON *bn = cJSON_GetObjectItemCaseSensitive(obj, "batchnorm_adaptation");
-    if (!bn)
-        return NNCW_OK;
-    char bp[300], np[340];
-    nncw_qcfg_path(bp, sizeof bp, path, "batchnorm_adaptation");
-    NNCW_TRY(nncw_qcfg_expect_object(c, bn, bp));
-    NNCW_TRY(nncw_qcfg_check_keys(c, bn, bp, known_bn));
-    const cJSON *n = cJSON_GetObjectItemCaseSensitive(bn, "num_bn_adaptation_samples");
-    nncw_qcfg_path(np, sizeof np, bp, "num_bn_adaptation_samples");
-    return n ? nncw_qcfg_get_int(c, n, np, 0, 1 << 30, &sc->num_bn_adaptation_samples) : NNCW_OK;
-}
-
 static enum nncw_status parse_settings(const struct nncw_qcfg_ctx *c, const cJSON *root,
                                        struct nncw_sparsity_config *sc)
 {
@@ -255,7 +236,7 @@ static enum nncw_status parse_settings(const struct nncw_qcfg_ctx *c, const cJSO
         else if (!strcmp(k->string, "compression_lr_multiplier"))
             NNCW_TRY(nncw_qcfg_get_float(c, k, kp, 1e-9, 1e9, &sc->compression_lr_multiplier));
         else if (!strcmp(k->string, "initializer"))
-            NNCW_TRY(parse_initializer(c, k, kp, sc));
+            NNCW_TRY(nncw_bn_initializer_parse(c, k, kp, &sc->num_bn_adaptation_samples));
     }
     return NNCW_OK;
 }
