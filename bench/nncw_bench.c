@@ -21,6 +21,7 @@
 #include "graph/exec.h"
 #include "int8/int8_exec.h"
 #include "ops/blas.h"
+#include "ops/conv_crop.h"
 #include "ops/conv_winograd.h"
 #include "train/train.h"
 #include "zoo/zoo.h"
@@ -193,7 +194,8 @@ static struct nncw_conv2d_geom conv_node_geom(const struct model_state *m, struc
 /* FLOPs of the conv nodes in `steps` training steps, counted as the direct convolution does
  * them, and the time they took (profile): over every conv node (all), and over those that run
  * on the GEMM paths only (gemm: implicit GEMM or im2col + sgemm; the Winograd ones do 2.25x
- * fewer multiply-adds than counted, so their "FLOP/s" is an effective rate, not the sgemm's) */
+ * fewer multiply-adds than counted, and kernels cropped to their live taps skip the padding, so
+ * "all" is an effective rate; "gemm" counts only the products the sgemm computes) */
 struct conv_flops {
     double all_flops, all_s, gemm_flops, gemm_s;
 };
@@ -214,7 +216,13 @@ static struct conv_flops conv_totals(const struct model_state *m, int steps)
         nncw_exec_get_profile(m->ex, i, &fs, &bs);
         t.all_flops += f * (needs_dx ? 3 : 2) * steps;
         t.all_s += fs + bs;
+        /* the GEMM runs on the kernel cropped to its live taps: count what it multiplies */
         struct nncw_conv2d_geom g = conv_node_geom(m, n);
+        struct nncw_conv2d_crop k;
+        if (nncw_conv2d_crop_get(&g, &k)) {
+            f *= (double)(k.g.kh * k.g.kw) / (double)(g.kh * g.kw);
+            g = k.g;
+        }
         if (!nncw_conv2d_winograd_applies(&g)) {
             t.gemm_flops += f * (needs_dx ? 3 : 2) * steps;
             t.gemm_s += fs + bs;

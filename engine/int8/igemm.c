@@ -7,8 +7,19 @@
 #include "core/common.h"
 #include "ops/fake_quantize.h"
 
+int32_t nncw_igemm_residual_code(const struct nncw_igemm_residual *r, int32_t code, uint8_t res)
+{
+    float v = ((float)code - r->zp) * r->step + ((float)res - r->res_zp) * r->res_step;
+    v = v < r->res_lo ? r->res_lo : v;
+    v = v > r->res_hi ? r->res_hi : v;
+    float f = r->res_mul * v + r->res_add;
+    f = f < (float)r->res_qmin ? (float)r->res_qmin : f;
+    f = f > (float)r->res_qmax ? (float)r->res_qmax : f;
+    return (int32_t)nncw_round_even(f);
+}
+
 void nncw_igemm_store_scalar(const struct nncw_igemm_epi *e, void *out, int64_t idx, int m,
-                             int32_t acc)
+                             int32_t acc, const uint8_t *res)
 {
     int32_t v = acc - e->corr[m];
     if (e->mode == NNCW_IGEMM_OUT_S32) {
@@ -24,7 +35,10 @@ void nncw_igemm_store_scalar(const struct nncw_igemm_epi *e, void *out, int64_t 
     /* clamp in float first: the rounding trick needs |f| < 2^22 */
     f = f < (float)e->qmin ? (float)e->qmin : f;
     f = f > (float)e->qmax ? (float)e->qmax : f;
-    ((uint8_t *)out)[idx] = (uint8_t)nncw_round_even(f);
+    int32_t code = (int32_t)nncw_round_even(f);
+    if (e->r.res)
+        code = nncw_igemm_residual_code(&e->r, code, *res);
+    ((uint8_t *)out)[idx] = (uint8_t)code;
 }
 
 /* Pixels per chunk: the offsets of a chunk are computed once and reused by every block of
@@ -35,7 +49,7 @@ void nncw_igemm_run(nncw_igemm_chunk_fn fn, const struct nncw_igemm_weights *w,
                     const struct nncw_igemm_geom *g, const struct nncw_igemm_epi *e, int64_t p0,
                     int64_t p1)
 {
-    int64_t aoff[IGEMM_CHUNK], ooff[IGEMM_CHUNK];
+    int64_t aoff[IGEMM_CHUNK], ooff[IGEMM_CHUNK], roff[IGEMM_CHUNK];
     int64_t plane = (int64_t)g->oh * g->ow;
     struct nncw_igemm_chunk c = {.w = w,
                                  .e = e,
@@ -45,6 +59,7 @@ void nncw_igemm_run(nncw_igemm_chunk_fn fn, const struct nncw_igemm_weights *w,
                                  .tap_off = g->tap_off,
                                  .aoff = aoff,
                                  .ooff = ooff,
+                                 .roff = e->r.res ? roff : NULL,
                                  .out = g->out,
                                  .out_ch = g->out_ch};
     NNCW_ASSERT((int64_t)c.taps * c.tap_dwords == (int64_t)w->taps * w->kc4);
@@ -55,6 +70,7 @@ void nncw_igemm_run(nncw_igemm_chunk_fn fn, const struct nncw_igemm_weights *w,
         for (int j = 0; j < np; j++) {
             aoff[j] = i * g->in_img + y * g->in_row + x * g->in_pix;
             ooff[j] = i * g->out_img + y * g->out_row + x * g->out_pix;
+            roff[j] = i * g->res_img + y * g->res_row + x * g->res_pix;
             if (++x == g->ow) {
                 x = 0;
                 if (++y == g->oh) {

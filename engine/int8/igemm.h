@@ -61,6 +61,9 @@ struct nncw_igemm_geom {
     void *out;              /* channel m of pixel (i, y, x) is element
                                i*out_img + y*out_row + x*out_pix + m*out_ch */
     int64_t out_img, out_row, out_pix, out_ch;
+    /* NNCW_IGEMM_OUT_U8 with a residual (nncw_igemm_epi.res): channel m of pixel (i, y, x)
+     * adds the code at res + i*res_img + y*res_row + x*res_pix + m */
+    int64_t res_img, res_row, res_pix;
 };
 
 enum nncw_igemm_out {
@@ -68,6 +71,16 @@ enum nncw_igemm_out {
     NNCW_IGEMM_OUT_F32, /* clamp(mul * (acc - corr) + add, lo, hi) */
     NNCW_IGEMM_OUT_U8,  /* clamp(round_even(mul * (acc - corr) + add), qmin, qmax); out_ch 1 */
     NNCW_IGEMM_OUT_COUNT
+};
+
+/* A residual Add after a requantized product (NNCW_IGEMM_OUT_U8 only), as the float model
+ * computes it from two fake-quantized values and quantizes the sum again:
+ *   v    = (code - zp) * step + (res - res_zp) * res_step        code: the product's u8 code
+ *   code = clamp(round(res_mul * clamp(v, res_lo, res_hi) + res_add), res_qmin, res_qmax) */
+struct nncw_igemm_residual {
+    const uint8_t *res; /* NULL: no residual */
+    float zp, step, res_zp, res_step, res_lo, res_hi, res_mul, res_add;
+    int32_t res_qmin, res_qmax;
 };
 
 /* per output channel arrays hold blocks * 16 entries (zero past m); mul and add may be NULL
@@ -78,6 +91,7 @@ struct nncw_igemm_epi {
     const float *mul, *add;
     float lo, hi;
     int32_t qmin, qmax;
+    struct nncw_igemm_residual r;
 };
 
 /* Packs the int8 weight w[mi * sm + ci * sc + t * st] for m output channels, c input channels
@@ -108,6 +122,7 @@ struct nncw_igemm_chunk {
     int taps, tap_dwords;
     const int64_t *tap_off;
     const int64_t *aoff, *ooff;
+    const int64_t *roff; /* each pixel's residual codes (epi r.res), NULL without */
     void *out;
     int64_t out_ch;
     int np;
@@ -124,9 +139,12 @@ void nncw_kernel_igemm_u8s8_ref(const struct nncw_igemm_chunk *c);
 /* the kernel of an ISA (NULL for AUTO or one this build lacks); check support first */
 nncw_igemm_chunk_fn nncw_igemm_kernel(enum nncw_int8_isa isa);
 
-/* the epilogue of one value (shared by the kernels' scalar paths) */
+/* the epilogue of one value (shared by the kernels' scalar paths); res: the residual code
+ * of the element when the epilogue has one (else unused) */
 void nncw_igemm_store_scalar(const struct nncw_igemm_epi *e, void *out, int64_t idx, int m,
-                             int32_t acc);
+                             int32_t acc, const uint8_t *res);
+/* the residual step of the epilogue on the product's code (scalar form) */
+int32_t nncw_igemm_residual_code(const struct nncw_igemm_residual *r, int32_t code, uint8_t res);
 
 /* computes output pixels [p0, p1) of geometry g with kernel fn */
 void nncw_igemm_run(nncw_igemm_chunk_fn fn, const struct nncw_igemm_weights *w,

@@ -33,18 +33,20 @@ static inline int32_t load32(const uint8_t *p)
 }
 
 /* the epilogue of 16 channels m0.. of one pixel, from two 8-lane accumulators */
-static inline void store16(const struct nncw_igemm_chunk *c, __m256i lo, __m256i hi, int m0,
-                           int64_t off)
+static inline void store16(const struct nncw_igemm_chunk *c, __m256i lo, __m256i hi, int m0, int j)
 {
     const struct nncw_igemm_epi *e = c->e;
     int left = c->w->m - m0;
-    if (c->out_ch != 1 || left < 16 || e->mode != NNCW_IGEMM_OUT_U8) {
+    int64_t off = c->ooff[j];
+    /* a residual Add takes the scalar epilogue (this kernel is the fallback for CPUs without
+     * AVX-512) */
+    if (c->out_ch != 1 || left < 16 || e->mode != NNCW_IGEMM_OUT_U8 || c->roff) {
         int32_t lane[16];
         _mm256_storeu_si256((__m256i *)lane, lo);
         _mm256_storeu_si256((__m256i *)(lane + 8), hi);
         for (int l = 0; l < 16 && l < left; l++)
-            nncw_igemm_store_scalar(e, c->out, off + (int64_t)(m0 + l) * c->out_ch, m0 + l,
-                                    lane[l]);
+            nncw_igemm_store_scalar(e, c->out, off + (int64_t)(m0 + l) * c->out_ch, m0 + l, lane[l],
+                                    c->roff ? e->r.res + c->roff[j] + m0 + l : NULL);
         return;
     }
     __m256 qmin = _mm256_set1_ps((float)e->qmin), qmax = _mm256_set1_ps((float)e->qmax);
@@ -89,7 +91,7 @@ static inline void store16(const struct nncw_igemm_chunk *c, __m256i lo, __m256i
 #define STORE(j)                                                                                   \
     do {                                                                                           \
         if (j < np)                                                                                \
-            store16(c, c##j##l, c##j##h, m0, c->ooff[j0 + j]);                                     \
+            store16(c, c##j##l, c##j##h, m0, j0 + j);                                              \
     } while (0)
 
 #define TILE_BODY(STEP)                                                                            \

@@ -24,7 +24,8 @@ void nncw_kernel_igemm_u8s8_ref(const struct nncw_igemm_chunk *c)
                         acc += (int64_t)a[4 * k + b] * wd[b];
                 }
             }
-            nncw_igemm_store_scalar(c->e, c->out, c->ooff[j] + m * c->out_ch, m, (int32_t)acc);
+            nncw_igemm_store_scalar(c->e, c->out, c->ooff[j] + m * c->out_ch, m, (int32_t)acc,
+                                    c->roff ? c->e->r.res + c->roff[j] + m : NULL);
         }
 }
 
@@ -58,7 +59,8 @@ static void tile_c(const struct nncw_igemm_chunk *c, int b, int j0, int np)
     for (int j = 0; j < np; j++)
         for (int l = 0; l < mend; l++) {
             int m = b * NNCW_IGEMM_BLOCK + l;
-            nncw_igemm_store_scalar(c->e, c->out, c->ooff[j0 + j] + m * c->out_ch, m, acc[j][l]);
+            nncw_igemm_store_scalar(c->e, c->out, c->ooff[j0 + j] + m * c->out_ch, m, acc[j][l],
+                                    c->roff ? c->e->r.res + c->roff[j0 + j] + m : NULL);
         }
 }
 

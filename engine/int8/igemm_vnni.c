@@ -59,18 +59,36 @@ static inline struct epi16 epi16_load(const struct nncw_igemm_chunk *c, int m0)
     return k;
 }
 
-/* the epilogue of 16 channels of one pixel */
+/* the residual Add of 16 codes q (igemm.h: nncw_igemm_residual), res: their residual codes */
+static inline __m512i residual16(const struct nncw_igemm_residual *r, __m512i q, const uint8_t *res,
+                                 __mmask16 mask)
+{
+    __m512 rv = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(mask, res)));
+    __m512 v = _mm512_add_ps(
+        _mm512_mul_ps(_mm512_sub_ps(_mm512_cvtepi32_ps(q), _mm512_set1_ps(r->zp)),
+                      _mm512_set1_ps(r->step)),
+        _mm512_mul_ps(_mm512_sub_ps(rv, _mm512_set1_ps(r->res_zp)), _mm512_set1_ps(r->res_step)));
+    v = _mm512_min_ps(_mm512_max_ps(v, _mm512_set1_ps(r->res_lo)), _mm512_set1_ps(r->res_hi));
+    __m512 f =
+        _mm512_add_ps(_mm512_mul_ps(v, _mm512_set1_ps(r->res_mul)), _mm512_set1_ps(r->res_add));
+    f = _mm512_min_ps(_mm512_max_ps(f, _mm512_set1_ps((float)r->res_qmin)),
+                      _mm512_set1_ps((float)r->res_qmax));
+    return _mm512_cvtps_epi32(f);
+}
+
+/* the epilogue of 16 channels of pixel j of the chunk */
 static inline void store16(const struct nncw_igemm_chunk *c, __m512i acc, const struct epi16 *k,
-                           int64_t off)
+                           int j)
 {
     const struct nncw_igemm_epi *e = c->e;
     int m0 = k->m0;
+    int64_t off = c->ooff[j];
     if (c->out_ch != 1) {
         int32_t lane[16];
         _mm512_storeu_si512(lane, acc);
         for (int l = 0; l < 16 && m0 + l < c->w->m; l++)
-            nncw_igemm_store_scalar(e, c->out, off + (int64_t)(m0 + l) * c->out_ch, m0 + l,
-                                    lane[l]);
+            nncw_igemm_store_scalar(e, c->out, off + (int64_t)(m0 + l) * c->out_ch, m0 + l, lane[l],
+                                    c->roff ? e->r.res + c->roff[j] + m0 + l : NULL);
         return;
     }
     __m512i v = _mm512_sub_epi32(acc, k->corr);
@@ -87,6 +105,8 @@ static inline void store16(const struct nncw_igemm_chunk *c, __m512i acc, const 
     f = _mm512_min_ps(_mm512_max_ps(f, _mm512_set1_ps((float)e->qmin)),
                       _mm512_set1_ps((float)e->qmax));
     __m512i q = _mm512_cvtps_epi32(f); /* round half to even (MXCSR default) */
+    if (c->roff)
+        q = residual16(&e->r, q, e->r.res + c->roff[j] + m0, k->mask);
     _mm512_mask_cvtepi32_storeu_epi8((uint8_t *)c->out + off + m0, k->mask, q);
 }
 
@@ -107,17 +127,17 @@ static inline void store16(const struct nncw_igemm_chunk *c, __m512i acc, const 
 #define STORE4(r)                                                                                  \
     do {                                                                                           \
         struct epi16 k = epi16_load(c, m0 + 16 * r);                                               \
-        store16(c, c0##r, &k, c->ooff[j0]);                                                        \
+        store16(c, c0##r, &k, j0);                                                                 \
         if (np > 1)                                                                                \
-            store16(c, c1##r, &k, c->ooff[j0 + 1]);                                                \
+            store16(c, c1##r, &k, j0 + 1);                                                         \
         if (np > 2)                                                                                \
-            store16(c, c2##r, &k, c->ooff[j0 + 2]);                                                \
+            store16(c, c2##r, &k, j0 + 2);                                                         \
         if (np > 3)                                                                                \
-            store16(c, c3##r, &k, c->ooff[j0 + 3]);                                                \
+            store16(c, c3##r, &k, j0 + 3);                                                         \
         if (np > 4)                                                                                \
-            store16(c, c4##r, &k, c->ooff[j0 + 4]);                                                \
+            store16(c, c4##r, &k, j0 + 4);                                                         \
         if (np > 5)                                                                                \
-            store16(c, c5##r, &k, c->ooff[j0 + 5]);                                                \
+            store16(c, c5##r, &k, j0 + 5);                                                         \
     } while (0)
 
 static void tile4(const struct nncw_igemm_chunk *c, int b, int j0, int np)
@@ -164,7 +184,7 @@ static void tile4(const struct nncw_igemm_chunk *c, int b, int j0, int np)
 #define STORE1(j)                                                                                  \
     do {                                                                                           \
         if (j < np)                                                                                \
-            store16(c, c##j, &k, c->ooff[j0 + j]);                                                 \
+            store16(c, c##j, &k, j0 + j);                                                          \
     } while (0)
 
 static void tile1(const struct nncw_igemm_chunk *c, int b, int j0, int np)

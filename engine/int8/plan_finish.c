@@ -120,6 +120,7 @@ enum nncw_status nncw_i8_plan_finish(struct nncw_int8_plan *p)
 {
     order_steps(p);
     mark_live(p);
+    nncw_i8_plan_fuse_residuals(p);
     size_buffers(p);
     NNCW_TRY(alloc_buffers(p));
     for (int i = 0; i < p->n_steps; i++)

@@ -158,6 +158,12 @@ int64_t nncw_i8_gemm_pixels(const struct i8_step *s);
 double nncw_i8_gemm_macs(const struct i8_step *s);
 int64_t nncw_i8_gemm_weight_bytes(const struct i8_step *s);
 void nncw_i8_gemm_free(struct i8_gemm *gm);
+/* whether the step requantizes its product and has no residual yet */
+bool nncw_i8_gemm_fusable_residual(const struct i8_step *s);
+/* makes GEMM step s also do the Add step `add` (its output quantizer, then + residual codes
+ * res, clamp, quantize): s takes add's nodes and output, add stops running */
+void nncw_i8_gemm_fuse_residual(struct nncw_int8_plan *p, struct i8_step *s, struct i8_step *add,
+                                int res);
 /* the border (padding) a Conv step needs around its input */
 int nncw_i8_gemm_border(const struct i8_step *s);
 /* the weight quantizer whose codes the step multiplies by */
@@ -194,3 +200,5 @@ struct nncw_tensor *nncw_i8_f32(struct nncw_int8_plan *p, int v);
 /* plan_finish.c: keeps the steps something reads, sizes and fills the u8 buffers, binds the
  * kernels, orders the steps */
 enum nncw_status nncw_i8_plan_finish(struct nncw_int8_plan *p);
+/* plan_fuse.c: folds residual Adds into the GEMM step before them (on live, ordered steps) */
+void nncw_i8_plan_fuse_residuals(struct nncw_int8_plan *p);

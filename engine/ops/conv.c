@@ -1,4 +1,6 @@
-/* Conv (ONNX semantics, 2-D NCHW). Where nncw's AVX-512 sgemm runs, 3x3 stride-1 pad-1
+/* Conv (ONNX semantics, 2-D NCHW). Kernel rows and columns that read only padding for every
+ * output pixel (small planes: ResNet-18's last stage at 32x32) are cropped away first
+ * (ops/conv_crop.c). Where nncw's AVX-512 sgemm runs, 3x3 stride-1 pad-1
  * convolutions go through Winograd F(2x2, 3x3) (ops/conv_winograd.c) and the other ungrouped
  * ones through implicit GEMM (ops/conv_implicit.c); everything else, and the fallback, is
  * im2col + one sgemm per group over a chunk of images (the backward pass recomputes the
@@ -12,6 +14,7 @@
 
 #include "core/common.h"
 #include "ops/blas.h"
+#include "ops/conv_crop.h"
 #include "ops/conv_direct_input_grad.h"
 #include "ops/conv_implicit.h"
 #include "ops/conv_winograd.h"
@@ -369,7 +372,7 @@ static void depthwise_backward(const struct nncw_conv2d_geom *g, const float *x,
 /* ---- entry points ---- */
 
 /* forward: columns + the chunk's sgemm output; backward: columns + the chunk's gathered dy */
-size_t nncw_kernel_conv2d_f32_scratch(const struct nncw_conv2d_geom *g)
+static size_t scratch_uncropped(const struct nncw_conv2d_geom *g)
 {
     if (is_depthwise(g))
         return dw_scratch(g);
@@ -386,8 +389,8 @@ size_t nncw_kernel_conv2d_f32_scratch(const struct nncw_conv2d_geom *g)
     return n ? n : 1;
 }
 
-void nncw_kernel_conv2d_f32(const struct nncw_conv2d_geom *g, const float *x, const float *w,
-                            const float *b, float *y, float *scratch)
+static void forward_uncropped(const struct nncw_conv2d_geom *g, const float *x, const float *w,
+                              const float *b, float *y, float *scratch)
 {
     if (is_depthwise(g)) {
         depthwise_forward(g, x, w, b, y, scratch);
@@ -514,9 +517,8 @@ static void backward_im2col(const struct nncw_conv2d_geom *g, const float *x, co
     }
 }
 
-void nncw_kernel_conv2d_backward_f32(const struct nncw_conv2d_geom *g, const float *x,
-                                     const float *w, const float *dy, float *dx, float *dw,
-                                     float *db, float *scratch)
+static void backward_uncropped(const struct nncw_conv2d_geom *g, const float *x, const float *w,
+                               const float *dy, float *dx, float *dw, float *db, float *scratch)
 {
     if (is_depthwise(g)) {
         if (db)
@@ -537,6 +539,50 @@ void nncw_kernel_conv2d_backward_f32(const struct nncw_conv2d_geom *g, const flo
         dx = NULL;
     if (dx || dw || db)
         backward_im2col(g, x, w, dy, dx, dw, db, scratch);
+}
+
+/* ---- the entry points: kernels cropped to the taps that read the input ----
+ * Scratch then holds the cropped kernel, its gradient, and the cropped convolution's scratch. */
+
+size_t nncw_kernel_conv2d_f32_scratch(const struct nncw_conv2d_geom *g)
+{
+    struct nncw_conv2d_crop k;
+    if (!nncw_conv2d_crop_get(g, &k))
+        return scratch_uncropped(g);
+    return 2 * nncw_conv2d_crop_weight_count(&k) + scratch_uncropped(&k.g);
+}
+
+void nncw_kernel_conv2d_f32(const struct nncw_conv2d_geom *g, const float *x, const float *w,
+                            const float *b, float *y, float *scratch)
+{
+    struct nncw_conv2d_crop k;
+    if (!nncw_conv2d_crop_get(g, &k)) {
+        forward_uncropped(g, x, w, b, y, scratch);
+        return;
+    }
+    size_t nw = nncw_conv2d_crop_weight_count(&k);
+    nncw_conv2d_crop_weights(g, &k, w, scratch);
+    forward_uncropped(&k.g, x, scratch, b, y, scratch + 2 * nw);
+}
+
+void nncw_kernel_conv2d_backward_f32(const struct nncw_conv2d_geom *g, const float *x,
+                                     const float *w, const float *dy, float *dx, float *dw,
+                                     float *db, float *scratch)
+{
+    struct nncw_conv2d_crop k;
+    if (!nncw_conv2d_crop_get(g, &k)) {
+        backward_uncropped(g, x, w, dy, dx, dw, db, scratch);
+        return;
+    }
+    size_t nw = nncw_conv2d_crop_weight_count(&k);
+    float *wc = scratch, *dwc = dw ? scratch + nw : NULL;
+    if (dx)
+        nncw_conv2d_crop_weights(g, &k, w, wc);
+    if (dwc)
+        memset(dwc, 0, nw * sizeof *dwc);
+    backward_uncropped(&k.g, x, wc, dy, dx, dwc, db, scratch + 2 * nw);
+    if (dwc)
+        nncw_conv2d_crop_add_grad(g, &k, dwc, dw);
 }
 
 /* ---- the op ---- */

@@ -40,7 +40,15 @@ struct variant {
     bool asym_w2;     /* conv2's weights asymmetric with a zero point far from the middle */
     bool no_output_q; /* output 1 left out */
     bool disable_a3;  /* Q_a3 disabled (enabled = 0): the fc runs in float */
+    bool tiny;        /* 2x2 images: conv2 sees a 1x1 plane, its kernel cropped to the centre */
+    bool a2_shared;   /* a second reader of Q_a2's output: the Add stays a step of its own */
 };
+
+/* the input's height and width */
+static int plane(const struct variant *v)
+{
+    return v->tiny ? 2 : 8;
+}
 
 struct net {
     struct nncw_graph *g;
@@ -172,9 +180,9 @@ static void build(struct net *t, const struct variant *v)
     t->v = *v;
     nncw_rng_seed(&t->r, 7);
     ck_assert_int_eq(nncw_graph_new(&t->g), NNCW_OK);
-    ck_assert_int_eq(
-        nncw_graph_add_input(t->g, "x", NNCW_DTYPE_F32, 4, (int64_t[]){-1, 3, 8, 8}, &t->x),
-        NNCW_OK);
+    ck_assert_int_eq(nncw_graph_add_input(t->g, "x", NNCW_DTYPE_F32, 4,
+                                          (int64_t[]){-1, 3, plane(v), plane(v)}, &t->x),
+                     NNCW_OK);
     int y = act_quant(t, t->x, "Net/q_in", 4, true, false);
     y = conv(t, y, "Net/conv1", 3, 8, true, true, false);
     y = node(t, v->sigmoid ? NNCW_OP_SIGMOID : NNCW_OP_RELU, "Net/relu1", 1, &y, NULL);
@@ -191,6 +199,8 @@ static void build(struct net *t, const struct variant *v)
         bn[i + 1] = param(t, bnn[i], 1, (int64_t[]){8}, bnlo[i], bnhi[i]);
     y = node(t, NNCW_OP_BATCHNORM, "Net/bn", 5, bn, NULL);
     y = act_quant(t, y, "Net/q_a2", 4, true, true);
+    if (v->a2_shared)
+        node(t, NNCW_OP_RELU, "Net/a2_side", 1, &y, NULL);
     y = node(t, NNCW_OP_ADD, "Net/add", 2, (int[]){y, pooled}, NULL);
     y = node(t, NNCW_OP_RELU, "Net/relu2", 1, &y, NULL);
     y = act_quant(t, y, "Net/q_a3", 4, true, false);
@@ -198,7 +208,8 @@ static void build(struct net *t, const struct variant *v)
         nncw_node_set_attr_int(nncw_graph_get_producer(t->g, y), "enabled", 0);
     y = node(t, NNCW_OP_FLATTEN, "Net/flatten", 1, &y, &n);
     nncw_node_set_attr_int(n, "axis", 1);
-    int w = param(t, "Net/fc.weight", 2, (int64_t[]){10, 128}, -0.2f, 0.2f);
+    int64_t fc_in = 8 * (plane(v) / 2) * (plane(v) / 2);
+    int w = param(t, "Net/fc.weight", 2, (int64_t[]){10, fc_in}, -0.2f, 0.2f);
     int wq = quant(t, w, "Net/fc.wq", 10, 0, 2, t->v.bits4 ? -8 : -128, t->v.bits4 ? 7 : 127, false,
                    false);
     int b = param(t, "Net/fc.bias", 1, (int64_t[]){10}, -0.1f, 0.1f);
@@ -355,6 +366,11 @@ static void make_input(struct nncw_tensor *x, int batch, uint64_t seed)
     nncwt_tensor_rand(x, 4, (int64_t[]){batch, 3, 8, 8}, -1.0f, 1.0f, seed);
 }
 
+static void make_input_for(const struct variant *v, struct nncw_tensor *x, int batch, uint64_t seed)
+{
+    nncwt_tensor_rand(x, 4, (int64_t[]){batch, 3, plane(v), plane(v)}, -1.0f, 1.0f, seed);
+}
+
 /* runs the plan and checks both outputs against the float model */
 static void check_against_float(struct net *t, const struct nncw_int8_options *o,
                                 const struct nncw_tensor *x)
@@ -399,7 +415,7 @@ static void check_variant(const struct variant *v, int batch)
     struct net t;
     build(&t, v);
     struct nncw_tensor x;
-    make_input(&x, batch, 3);
+    make_input_for(v, &x, batch, 3);
     calibrate(&t, &x);
     for (int isa = NNCW_INT8_ISA_C; isa < NNCW_INT8_ISA_COUNT; isa++) {
         if (!nncw_int8_isa_supported((enum nncw_int8_isa)isa))
@@ -418,7 +434,7 @@ static struct nncw_int8_plan *plan_of(const struct variant *v, struct net *t)
 {
     build(t, v);
     struct nncw_tensor x;
-    make_input(&x, 2, 3);
+    make_input_for(v, &x, 2, 3);
     calibrate(t, &x);
     nncw_tensor_fini(&x);
     struct nncw_int8_options o = nncw_int8_defaults();
@@ -455,10 +471,46 @@ START_TEST(test_int8_exec_everything_runs_integer)
     ck_assert_int_eq(nf, 0);
     ck_assert_int_eq(ni, t.n_nodes);
     assert_describes(p, "int8   gemm     Net/conv1 + Net/relu1 + Net/q_a1 -> u8");
-    assert_describes(p, "Net/conv2 + Net/bn + Net/q_a2 -> u8");
-    assert_describes(p, "int8   add      Net/add + Net/relu2 + Net/q_a3 -> u8");
+    /* the residual Add runs in conv2's epilogue */
+    assert_describes(p, "Net/conv2 + Net/bn + Net/q_a2 + Net/add + Net/relu2 + Net/q_a3 -> u8");
     assert_describes(p, "int8   maxpool  Net/pool");
     assert_describes(p, "Net/fc -> float");
+    nncw_int8_plan_free(p);
+    nncw_graph_free(t.g);
+}
+END_TEST
+
+/* conv2 on a 1x1 plane: only the centre tap of its kernel reads the image, the rest is
+ * dropped (and its zero-point correction with it) */
+START_TEST(test_int8_exec_tiny_plane_crops_kernel)
+{
+    check_variant(&(struct variant){.form = FORM_NNCF, .tiny = true}, 5);
+    check_variant(&(struct variant){.form = FORM_NNCF, .tiny = true, .asym_w2 = true}, 3);
+    check_variant(&(struct variant){.form = FORM_QDQ, .tiny = true}, 4);
+    /* conv2's step multiplies 1 tap of 8 channels per output, not 9 */
+    struct net t;
+    struct nncw_int8_plan *p = plan_of(&(struct variant){.form = FORM_NNCF, .tiny = true}, &t);
+    int conv2 = -1;
+    for (int i = 0; i < p->n_steps; i++)
+        if (p->steps[i].kind == I8_STEP_GEMM &&
+            strcmp(nncw_node_get_name(nncw_graph_get_node(t.g, p->steps[i].nodes[0])),
+                   "Net/conv2") == 0)
+            conv2 = i;
+    ck_assert_int_ge(conv2, 0);
+    ck_assert_double_eq(nncw_i8_gemm_macs(&p->steps[conv2]), 2.0 * 8 * 8);
+    nncw_int8_plan_free(p);
+    nncw_graph_free(t.g);
+}
+END_TEST
+
+/* conv2's codes have another reader: the Add cannot be fused and runs as its own step */
+START_TEST(test_int8_exec_unfused_add)
+{
+    check_variant(&(struct variant){.form = FORM_NNCF, .a2_shared = true}, 3);
+    struct net t;
+    struct nncw_int8_plan *p = plan_of(&(struct variant){.form = FORM_NNCF, .a2_shared = true}, &t);
+    assert_describes(p, "Net/conv2 + Net/bn + Net/q_a2 -> u8");
+    assert_describes(p, "int8   add      Net/add + Net/relu2 + Net/q_a3 -> u8");
     nncw_int8_plan_free(p);
     nncw_graph_free(t.g);
 }
@@ -475,7 +527,8 @@ START_TEST(test_int8_exec_onnx_qdq)
     check_variant(&(struct variant){.form = FORM_QDQ}, 3);
     struct net t;
     struct nncw_int8_plan *p = plan_of(&(struct variant){.form = FORM_QDQ}, &t);
-    assert_describes(p, "Net/conv2 + Net/bn + Net/q_a2.q + Net/q_a2 -> u8");
+    assert_describes(p, "Net/conv2 + Net/bn + Net/q_a2.q + Net/q_a2 + Net/add + Net/relu2 + "
+                        "Net/q_a3.q + Net/q_a3 -> u8");
     nncw_int8_plan_free(p);
     nncw_graph_free(t.g);
 }
@@ -635,8 +688,9 @@ START_TEST(test_int8_exec_codes_match_per_quantizer)
     memcpy(nncw_exec_get_input(ex, 0)->data, x.data, nncw_tensor_nbytes(&x));
     nncw_exec_set_observer(ex, compare_codes, &k);
     nncwt_assert_status(nncw_exec_forward(ex), NNCW_OK);
-    /* q_in, q_a1, pool, q_a2, q_a3, flatten, q_out */
-    ck_assert_int_eq(k.checked, 7);
+    /* q_in, q_a1, pool, q_a3, flatten, q_out (q_a2's codes never leave conv2's fused
+     * epilogue: the residual Add follows them there) */
+    ck_assert_int_eq(k.checked, 6);
     ck_assert_int_le(k.worst, 1);
     ck_assert_msg(k.same >= k.total * 999 / 1000, "%lld of %lld codes identical", (long long)k.same,
                   (long long)k.total);
@@ -853,6 +907,8 @@ static Suite *int8_exec_suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("controller");
     tcase_add_test(tc, test_int8_exec_controller_resnet20);
+    tcase_add_test(tc, test_int8_exec_tiny_plane_crops_kernel);
+    tcase_add_test(tc, test_int8_exec_unfused_add);
     tcase_set_timeout(tc, 120);
     suite_add_tcase(s, tc);
     tc = tcase_create("plan");

@@ -45,6 +45,12 @@ static const struct path_case cases[] = {
     {2, 24, 12, 20, 8, 3, 1, 1, 1, "8 output channels (implicit GEMM, an 8-row tile)"},
     {3, 3, 17, 70, 8, 3, 2, 1, 1, "few channels, stride 2, rows over 32 (direct input grad)"},
     {2, 2, 9, 11, 6, 1, 1, 0, 1, "few channels, 1x1 (direct input grad, 1 of 9 taps)"},
+    /* planes smaller than the kernel's reach: the kernel is cropped to the taps that read */
+    {4, 64, 1, 1, 48, 3, 1, 1, 1, "1x1 plane, 3x3 pad 1: the centre tap (ResNet-18 at 32x32)"},
+    {4, 32, 2, 2, 40, 3, 2, 1, 1, "2x2 plane, 3x3 stride 2 to 1x1: 4 of 9 taps"},
+    {3, 16, 1, 9, 24, 3, 1, 1, 1, "one-row plane: the middle kernel row"},
+    {2, 8, 2, 2, 8, 5, 1, 2, 1, "5x5 pad 2 on a 2x2 plane: the middle 3x3"},
+    {2, 6, 1, 1, 8, 3, 1, 2, 2, "dilation 2, pad 2 on a 1x1 plane: the centre tap"},
 };
 
 struct operands {
