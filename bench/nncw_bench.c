@@ -193,9 +193,9 @@ static struct nncw_conv2d_geom conv_node_geom(const struct model_state *m, struc
 
 /* FLOPs of the conv nodes in `steps` training steps, counted as the direct convolution does
  * them, and the time they took (profile): over every conv node (all), and over those that run
- * on the GEMM paths only (gemm: implicit GEMM or im2col + sgemm; the Winograd ones do 2.25x
- * fewer multiply-adds than counted, and kernels cropped to their live taps skip the padding, so
- * "all" is an effective rate; "gemm" counts only the products the sgemm computes) */
+ * on the GEMM paths only (gemm: implicit GEMM or im2col + sgemm). Winograd does 4x (F(4x4, 3x3))
+ * or 2.25x (F(2x2, 3x3)) fewer multiply-adds than counted and cropped kernels skip the padding,
+ * so "all" is an effective rate; "gemm" counts only the products the sgemm computes. */
 struct conv_flops {
     double all_flops, all_s, gemm_flops, gemm_s;
 };

@@ -81,7 +81,10 @@ static int l_create(lua_State *L)
     enum nncw_status s = nncw_compression_create(g->g, cfg, &init, &b->c);
     if (s != NNCW_OK && progress.failed)
         return luaL_error(L, "%s: progress callback: %s", FN, progress.error);
-    return s == NNCW_OK ? 1 : app_lua_fail(L, FN, s);
+    if (s != NNCW_OK)
+        return app_lua_fail(L, FN, s);
+    app_lua_precision_publish(b->c); /* the Search panel shows what the initializer's HAWQ solved */
+    return 1;
 }
 
 static void push_quantizer(lua_State *L, const struct nncw_quantizer_info *q)

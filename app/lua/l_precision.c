@@ -55,8 +55,6 @@ static struct nncw_compression *check(lua_State *L, const char *fn)
     return app_lua_check_compression(L, 1, fn, "self");
 }
 
-static void publish_hawq(struct nncw_compression *c);
-
 static void push_point(lua_State *L, struct nncw_compression *c, int k, int n_layers,
                        const char *fn)
 {
@@ -139,7 +137,7 @@ static int m_hawq(lua_State *L)
         lua_rawseti(L, -2, b + 1);
     }
     lua_setfield(L, -2, "candidates");
-    publish_hawq(c); /* the Search panel shows what was read */
+    app_lua_precision_publish(c); /* the Search panel shows what was read */
     return 1;
 }
 
@@ -152,7 +150,7 @@ static int m_hawq_choose(lua_State *L)
     enum nncw_status s = nncw_compression_hawq_choose(c, (int)k - 1);
     if (s != NNCW_OK)
         return app_lua_fail(L, FN, s);
-    publish_hawq(c);
+    app_lua_precision_publish(c);
     return 0;
 }
 
@@ -167,7 +165,7 @@ static int m_hawq_pin(lua_State *L)
     enum nncw_status s = nncw_compression_hawq_pin(c, id, (int)bits);
     if (s != NNCW_OK)
         return app_lua_fail(L, FN, s);
-    publish_hawq(c);
+    app_lua_precision_publish(c);
     return 0;
 }
 
@@ -195,13 +193,14 @@ static int m_bitops_ratio(lua_State *L)
 
 /* ---- the search board (what the workbench's Search panel shows) ---- */
 
-/* publishes what c's HAWQ solved (nothing when it has no result) */
-static void publish_hawq(struct nncw_compression *c)
+void app_lua_precision_publish(struct nncw_compression *c)
 {
     struct search_hawq r = {0};
     int nl, np, chosen, iters;
-    if (nncw_compression_hawq_summary(c, &nl, &np, &chosen, &iters) != NNCW_OK)
+    if (nncw_compression_hawq_summary(c, &nl, &np, &chosen, &iters) != NNCW_OK) {
+        search_board_hawq_forget(c);
         return;
+    }
     r.layers = calloc((size_t)(nl ? nl : 1), sizeof *r.layers);
     r.points = calloc((size_t)(np ? np : 1), sizeof *r.points);
     if (r.layers && r.points) {
@@ -318,7 +317,7 @@ static int m_hawq_run(lua_State *L)
     enum nncw_status s = nncw_compression_hawq_run(c, data, hawq_run_progress, &r);
     if (s == NNCW_OK) {
         search_board_hawq_end(c, NULL);
-        publish_hawq(c);
+        app_lua_precision_publish(c);
         return 0;
     }
     if (r.interrupted || app_lua_interrupt_pending()) { /* also when it hit the callback */
@@ -342,7 +341,7 @@ static int m_hawq_unpin(lua_State *L)
     enum nncw_status s = nncw_compression_hawq_pin(c, luaL_checkstring(L, 2), 0);
     if (s != NNCW_OK)
         return app_lua_fail(L, FN, s);
-    publish_hawq(c);
+    app_lua_precision_publish(c);
     return 0;
 }
 

@@ -27,6 +27,12 @@ void app_lua_precision_progress_setup(lua_State *L, int opts, const char *fn,
                                       struct app_lua_progress *p,
                                       struct nncw_compression_init *init);
 
+/* publishes what c's HAWQ solved (layers, traces, curve, chosen point) to the Search panel's
+ * board; without a HAWQ result, the board forgets any it holds for c's address.
+ * nncw.compression.create calls it once, so the workbench shows what the initializer solved
+ * without a second read */
+void app_lua_precision_publish(struct nncw_compression *c);
+
 /* the weight bit widths the config's target device allows (its hardware config; TRIAL: 2..8),
  * ascending into bits[max]; returns how many. Raises (naming fn) when the hardware config
  * cannot be read. Mixed precision needs at least two */

@@ -164,6 +164,16 @@ void search_board_hawq_result(const void *key, const struct search_hawq *result)
         hawq_fini(&copy);
 }
 
+void search_board_hawq_forget(const void *key)
+{
+    pthread_mutex_lock(&board_mu);
+    if (board.hawq.key == key) {
+        hawq_fini(&board.hawq);
+        board.version++;
+    }
+    pthread_mutex_unlock(&board_mu);
+}
+
 void search_board_autoq_begin(const void *key, const void *comp_key, int n_steps,
                               const char *const *ids, const bool *is_weight, int total)
 {

@@ -82,6 +82,9 @@ void search_board_hawq_progress(const void *key, int iteration, int iter_number,
 void search_board_hawq_end(const void *key, const char *error);
 /* what HAWQ solved (layers and points copied; the ids too) */
 void search_board_hawq_result(const void *key, const struct search_hawq *result);
+/* the compression at key has no HAWQ result: the board forgets one it holds for that address
+ * (a compression made where a freed one was must not show the freed one's result) */
+void search_board_hawq_forget(const void *key);
 /* a new AutoQ search over n_steps quantizers */
 void search_board_autoq_begin(const void *key, const void *comp_key, int n_steps,
                               const char *const *ids, const bool *is_weight, int total);

@@ -64,6 +64,7 @@ void nncw_exec_free(struct nncw_exec *ex)
     nncw_free(ex->fuse_quantizer);
     nncw_free(ex->fuse_relu);
     nncw_free(ex->fused_now);
+    nncw_exec_fold_free(ex->fold);
     nncw_free(ex->scratch);
     nncw_free(ex->val);
     nncw_free(ex->grad);
@@ -86,12 +87,13 @@ static int *topo_positions(const struct nncw_exec *ex)
     return pos;
 }
 
-/* last topological position at which each value is read; outputs live to the end (n) */
-static void last_uses(const struct nncw_exec *ex, const int *pos, int *last)
+/* first and last topological positions at which each value is written and read; outputs live
+ * to the end (n) */
+static void lifetimes(const struct nncw_exec *ex, const int *pos, int *first, int *last)
 {
     const struct nncw_graph *g = ex->g;
     for (int v = 0; v < g->n_values; v++)
-        last[v] = g->values[v].producer >= 0 ? pos[g->values[v].producer] : -1;
+        first[v] = last[v] = g->values[v].producer >= 0 ? pos[g->values[v].producer] : -1;
     for (int i = 0; i < g->n_nodes; i++)
         for (int k = 0; k < g->nodes[i]->n_in; k++) {
             int v = g->nodes[i]->in[k];
@@ -102,7 +104,7 @@ static void last_uses(const struct nncw_exec *ex, const int *pos, int *last)
         last[g->outputs[i]] = g->n_nodes;
 }
 
-static enum nncw_status plan_activations(struct nncw_exec *ex, const int *pos, const int *last)
+static enum nncw_status plan_activations(struct nncw_exec *ex, const int *first, const int *last)
 {
     const struct nncw_graph *g = ex->g;
     int nv = g->n_values;
@@ -120,7 +122,7 @@ static enum nncw_status plan_activations(struct nncw_exec *ex, const int *pos, c
             continue;
         size[v] = nncw_tensor_nbytes(&ex->val[v]);
         /* backward needs every activation kept */
-        start[v] = ex->opt.backward ? 0 : pos[g->values[v].producer];
+        start[v] = ex->opt.backward ? 0 : first[v];
         end[v] = ex->opt.backward ? g->n_nodes : last[v];
     }
     ex->act_bytes = nncw_plan_offsets(nv, size, start, end, off);
@@ -271,16 +273,19 @@ static enum nncw_status setup(struct nncw_exec *ex)
                              g->values[g->outputs[i]].name);
     NNCW_TRY(alloc_inputs(ex));
     int *pos = topo_positions(ex);
+    int *first = nncw_malloc((size_t)(nv ? nv : 1) * sizeof *first);
     int *last = nncw_malloc((size_t)(nv ? nv : 1) * sizeof *last);
     enum nncw_status s = NNCW_OK;
-    if (!pos || !last) {
+    if (!pos || !first || !last) {
         s = NNCW_FAIL(NNCW_ERR_NOMEM, "executor: out of memory");
         goto out;
     }
-    last_uses(ex, pos, last);
+    lifetimes(ex, pos, first, last);
     s = nncw_exec_fuse_plan(ex, pos, last);
     if (s == NNCW_OK)
-        s = plan_activations(ex, pos, last);
+        s = nncw_exec_fold_plan(ex, pos, first, last);
+    if (s == NNCW_OK)
+        s = plan_activations(ex, first, last);
     if (s == NNCW_OK && ex->opt.backward) {
         s = nncw_graph_alloc_grads(g);
         if (s == NNCW_OK)
@@ -290,6 +295,7 @@ static enum nncw_status setup(struct nncw_exec *ex)
     }
 out:
     nncw_free(pos);
+    nncw_free(first);
     nncw_free(last);
     return s;
 }
@@ -344,7 +350,8 @@ const struct nncw_tensor *nncw_exec_get_input_grad(const struct nncw_exec *ex, i
 
 size_t nncw_exec_get_memory(const struct nncw_exec *ex)
 {
-    size_t n = ex->act_bytes + ex->grad_bytes + ex->input_bytes + ex->scratch_bytes;
+    size_t n = ex->act_bytes + ex->grad_bytes + ex->input_bytes + ex->scratch_bytes +
+               nncw_exec_fold_bytes(ex->fold);
     for (int i = 0; i < ex->g->n_nodes; i++)
         n += ex->saved_bytes[i];
     return n;
@@ -392,11 +399,14 @@ enum nncw_status nncw_exec_forward(struct nncw_exec *ex)
         const struct nncw_node *n = ex->g->nodes[ex->order[k]];
         if (nncw_exec_fuse_skip(ex, n))
             continue;
-        nncw_exec_node_args(ex, n, in, out);
-        nncw_exec_fuse_args(ex, n, in, NULL);
         double t0 = ex->opt.profile ? nncw_exec_now() : 0;
-        enum nncw_status st = nncw_op_get_def(n->op)->forward(&ex->ctx, n, in, n->n_in, out);
-        ex->ctx.relu_fused = false;
+        enum nncw_status st;
+        if (!nncw_exec_fold_forward(ex, n, &st)) {
+            nncw_exec_node_args(ex, n, in, out);
+            nncw_exec_fuse_args(ex, n, in, NULL);
+            st = nncw_op_get_def(n->op)->forward(&ex->ctx, n, in, n->n_in, out);
+            ex->ctx.relu_fused = false;
+        }
         NNCW_TRY(st);
         if (ex->opt.profile)
             ex->prof_fwd[n->index] += nncw_exec_now() - t0;

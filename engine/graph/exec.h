@@ -39,7 +39,9 @@ struct nncw_exec_options {
     bool profile;      /* time every node's forward and backward */
     bool keep_values;  /* run every node as written: no ReLU fused into the unsigned quantizer
                         * reading it (training executors fuse them; the ReLU's output is then
-                        * not computed: see graph/exec_fuse.c) */
+                        * not computed: see graph/exec_fuse.c), and no Conv -> BatchNorm
+                        * [-> Add] [-> Relu] chain fused in inference executors
+                        * (graph/exec_fold_bn.c) */
 };
 
 /* plans memory for the graph at this batch size; NNCW_ERR_SHAPE naming the node whose shape
@@ -53,8 +55,9 @@ struct nncw_tensor *nncw_exec_get_input(struct nncw_exec *ex, int i);
 /* graph output i after forward */
 const struct nncw_tensor *nncw_exec_get_output(const struct nncw_exec *ex, int i);
 /* any value after forward (without backward a buffer may have been reused: valid only for
- * outputs and inputs; a training executor does not compute a ReLU fused into its quantizer
- * unless made with keep_values) */
+ * outputs and inputs; a training executor does not compute a ReLU fused into its quantizer,
+ * nor an inference executor the intermediates of a fused Conv -> BatchNorm chain, unless made
+ * with keep_values) */
 const struct nncw_tensor *nncw_exec_get_value(const struct nncw_exec *ex, int value_id);
 /* gradient of graph input i after backward (input_grads must be set) */
 const struct nncw_tensor *nncw_exec_get_input_grad(const struct nncw_exec *ex, int i);

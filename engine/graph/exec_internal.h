@@ -29,6 +29,7 @@ struct nncw_exec {
     int *fuse_quantizer;     /* per node: for a ReLU, the quantizer it may fuse into, or -1 */
     int *fuse_relu;          /* per node: for that quantizer, the ReLU, or -1 */
     bool *fused_now;         /* per node: the ReLU was skipped by the last forward */
+    struct nncw_exec_fold *fold; /* Conv -> BN [-> Add] [-> ReLU] chains (exec_fold_bn.c) */
     nncw_exec_observer_fn observer; /* called after every node's forward, or NULL */
     void *observer_user;
     struct nncw_rng rng;
@@ -55,3 +56,16 @@ bool nncw_exec_fuse_skip(struct nncw_exec *ex, const struct nncw_node *n);
 void nncw_exec_fuse_args(struct nncw_exec *ex, const struct nncw_node *n,
                          struct nncw_tensor **in, struct nncw_tensor **grad_in);
 bool nncw_exec_fuse_skipped(const struct nncw_exec *ex, int node);
+
+/* Conv -> BatchNormalization [-> Add] [-> Relu] chains of inference executors (exec_fold_bn.c):
+ * finds them (moving first[] writes and last[] reads of the values they touch earlier/later);
+ * runs node n's share of its chain if it has one and returns true with the status (false: run
+ * n as written); frees; bytes held */
+struct nncw_exec_fold;
+enum nncw_status nncw_exec_fold_plan(struct nncw_exec *ex, const int *pos, int *first, int *last);
+bool nncw_exec_fold_forward(struct nncw_exec *ex, const struct nncw_node *n,
+                            enum nncw_status *status);
+void nncw_exec_fold_free(struct nncw_exec_fold *f);
+size_t nncw_exec_fold_bytes(const struct nncw_exec_fold *f);
+/* how many chains the executor runs fused, and how many of them fold the weights (tests) */
+void nncw_exec_fold_get_counts(const struct nncw_exec *ex, int *chains, int *folded);

@@ -1,8 +1,8 @@
 /* Conv (ONNX semantics, 2-D NCHW). Kernel rows and columns that read only padding for every
- * output pixel (small planes: ResNet-18's last stage at 32x32) are cropped away first
- * (ops/conv_crop.c). Where nncw's AVX-512 sgemm runs, 3x3 stride-1 pad-1
- * convolutions go through Winograd F(2x2, 3x3) (ops/conv_winograd.c) and the other ungrouped
- * ones through implicit GEMM (ops/conv_implicit.c); everything else, and the fallback, is
+ * output pixel (small planes: torchvision's ResNet-18 fed 32x32 images ends on 1x1 planes) are
+ * cropped away first (ops/conv_crop.c). Where nncw's AVX-512 sgemm runs, 3x3 stride-1 pad-1
+ * convolutions go through Winograd F(4x4, 3x3) or F(2x2, 3x3) (ops/conv_winograd.c), the
+ * other ungrouped ones through implicit GEMM (ops/conv_implicit.c); everything else, and the fallback, is
  * im2col + one sgemm per group over a chunk of images (the backward pass recomputes the
  * columns rather than keeping them), a direct path for 1x1 stride-1 convolutions, direct loops
  * for depthwise ones, and the reference kernel. */
@@ -19,6 +19,7 @@
 #include "ops/conv_implicit.h"
 #include "ops/conv_winograd.h"
 #include "ops/ops_internal.h"
+#include "ops/parallel.h"
 #include "ops/window.h"
 
 /* Images go through im2col and sgemm in chunks of about CONV_CHUNK_COLS output pixels: wide
@@ -424,13 +425,28 @@ static void forward_uncropped(const struct nncw_conv2d_geom *g, const float *x, 
     }
 }
 
-/* dy of a chunk from NCHW into [m, cnt * ohw] */
+struct gather_job {
+    const struct nncw_conv2d_geom *g;
+    const float *dy;
+    int cnt;
+    float *dst;
+};
+
+static void gather_channels(void *arg, int64_t m0, int64_t m1)
+{
+    const struct gather_job *j = arg;
+    size_t ohw = (size_t)j->g->oh * j->g->ow, p = j->cnt * ohw;
+    for (int i = 0; i < j->cnt; i++)
+        for (int m = (int)m0; m < (int)m1; m++)
+            memcpy(j->dst + m * p + i * ohw, j->dy + ((size_t)i * j->g->m + m) * ohw,
+                   ohw * sizeof *j->dst);
+}
+
+/* dy of a chunk from NCHW into [m, cnt * ohw], channels over the threads (as im2col) */
 static void gather_chunk(const struct nncw_conv2d_geom *g, const float *dy, int cnt, float *dst)
 {
-    size_t ohw = (size_t)g->oh * g->ow, p = cnt * ohw;
-    for (int i = 0; i < cnt; i++)
-        for (int m = 0; m < g->m; m++)
-            memcpy(dst + m * p + i * ohw, dy + ((size_t)i * g->m + m) * ohw, ohw * sizeof *dst);
+    struct gather_job j = {g, dy, cnt, dst};
+    nncw_parallel_for(g->m, 1, (double)cnt * g->oh * g->ow, gather_channels, &j);
 }
 
 /* sum with 16 independent partial sums, so the loop vectorizes without -ffast-math */

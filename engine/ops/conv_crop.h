@@ -1,10 +1,11 @@
 /*
  * Kernel taps that only ever read padding. On planes smaller than the kernel's reach some
- * kernel rows or columns fall in the padding for every output pixel: ResNet-18 at 32x32 ends on
- * 1x1 planes, where 8 of the 9 taps of each 3x3 convolution multiply zeros, and its first
- * stride-2 conv of that stage reads 4 of 9. Such taps add nothing to the output and get a zero
- * weight gradient, so the convolution can run on the kernel cropped to its live window: the same
- * outputs and gradients (up to float summation order) from a fraction of the multiply-adds.
+ * kernel rows or columns fall in the padding for every output pixel: torchvision's ResNet-18
+ * (ImageNet stem) fed 32x32 images ends on 1x1 planes, where 8 of the 9 taps of each 3x3
+ * convolution multiply zeros, and its first stride-2 conv of that stage reads 4 of 9. Such taps add
+ * nothing to the output and get a zero weight gradient, so the convolution can run on the kernel
+ * cropped to its live window: the same outputs and gradients (up to float summation order) from a
+ * fraction of the multiply-adds.
  *
  *     struct nncw_conv2d_crop k;
  *     if (nncw_conv2d_crop_get(&g, &k)) {

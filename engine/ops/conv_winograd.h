@@ -1,9 +1,10 @@
 /*
- * Winograd F(2x2, 3x3) convolution: 3x3 kernels, stride 1, dilation 1, pad 1, even planes
- * that the convolution keeps (ResNet's 3x3 convs), on nncw's AVX-512 sgemm. 2.25x fewer
- * multiply-adds than the direct product. Each entry returns false, having touched nothing,
- * when it does not apply (other geometry, under 32 channels, no AVX-512, OpenBLAS forced, no
- * memory); ops/conv.c then takes the implicit-GEMM path.
+ * Winograd convolution: 3x3 kernels, stride 1, dilation 1, pad 1, even planes that the
+ * convolution keeps (ResNet's 3x3 convs), on nncw's AVX-512 sgemm. F(4x4, 3x3) (4x fewer
+ * multiply-adds than the direct product) where its 4x4 tiles fit the plane, F(2x2, 3x3)
+ * (2.25x fewer) where they would stick out too far. Each entry returns false, having touched
+ * nothing, when it does not apply (other geometry, under 16 channels, no AVX-512, OpenBLAS
+ * forced, no memory); ops/conv.c then takes the implicit-GEMM path.
  *
  *     if (!nncw_conv2d_winograd_forward(&g, x, w, b, 0.0f, y))
  *         ... implicit GEMM ...

@@ -252,6 +252,75 @@ void nncw_kernel_batchnorm_backward_f32_ref(int64_t n, int64_t c, int64_t s, con
     }
 }
 
+/* ---- the fused output pass of Conv -> BatchNormalization -> Add -> Relu ---- */
+
+struct epilogue_job {
+    int64_t c, s;
+    const float *x, *scale, *shift, *resid;
+    bool relu;
+    float *y;
+};
+
+/* one row: y = relu?(x * a + b + r); the branches are hoisted so each loop vectorises */
+static void epilogue_row(int64_t s, const float *x, const float *a, const float *b,
+                         const float *r, bool relu, float *y)
+{
+    if (a) {
+        const float av = *a, bv = *b;
+        for (int64_t e = 0; e < s; e++)
+            y[e] = x[e] * av + bv;
+        x = y;
+    }
+    if (r && relu) {
+        for (int64_t e = 0; e < s; e++) {
+            float v = x[e] + r[e];
+            y[e] = v < 0.0f ? 0.0f : v;
+        }
+    } else if (r) {
+        for (int64_t e = 0; e < s; e++)
+            y[e] = x[e] + r[e];
+    } else if (relu) {
+        for (int64_t e = 0; e < s; e++)
+            y[e] = x[e] < 0.0f ? 0.0f : x[e];
+    } else if (x != y) {
+        for (int64_t e = 0; e < s; e++)
+            y[e] = x[e];
+    }
+}
+
+static void epilogue_part(void *arg, int64_t r0, int64_t r1)
+{
+    const struct epilogue_job *j = arg;
+    for (int64_t row = r0; row < r1; row++) {
+        int64_t k = row % j->c, at = row * j->s;
+        epilogue_row(j->s, j->x + at, j->scale ? j->scale + k : NULL,
+                     j->shift ? j->shift + k : NULL, j->resid ? j->resid + at : NULL, j->relu,
+                     j->y + at);
+    }
+}
+
+void nncw_kernel_scale_shift_add_relu_f32(int64_t n, int64_t c, int64_t s, const float *x,
+                                          const float *scale, const float *shift,
+                                          const float *resid, bool relu, float *y)
+{
+    struct epilogue_job j = {c, s, x, scale, shift, resid, relu, y};
+    nncw_parallel_for(n * c, 1, (double)s * BN_COST, epilogue_part, &j);
+}
+
+void nncw_kernel_scale_shift_add_relu_f32_ref(int64_t n, int64_t c, int64_t s, const float *x,
+                                              const float *scale, const float *shift,
+                                              const float *resid, bool relu, float *y)
+{
+    int64_t total = n * c * s;
+    for (int64_t i = 0; i < total; i++) {
+        int64_t k = (i / s) % c;
+        float v = scale ? x[i] * scale[k] + shift[k] : x[i];
+        if (resid)
+            v += resid[i];
+        y[i] = relu && v < 0.0f ? 0.0f : v;
+    }
+}
+
 /* ---- the op ---- */
 
 static const char *const input_names[] = {"X", "scale", "B", "input_mean", "input_var"};

@@ -43,3 +43,15 @@ void nncw_kernel_batchnorm_backward_f32_ref(int64_t n, int64_t c, int64_t s, con
                                             const float *inv_std, const float *scale,
                                             bool batch_stats, float *gx, float *sum_gy,
                                             float *sum_gy_xhat);
+
+/* The output pass of a convolution followed by batch normalisation, a residual Add and a ReLU,
+ * in one pass over memory (graph/exec_fold_bn.c): y = x * scale[k] + shift[k] (scale and shift
+ * NULL: x itself), plus resid when not NULL, then max(0, .) when relu (NaN passes, as Relu's).
+ * y may be x (in place). The arithmetic is the one BatchNormalization, Add and Relu do, so the
+ * result equals theirs bit for bit. */
+void nncw_kernel_scale_shift_add_relu_f32(int64_t n, int64_t c, int64_t s, const float *x,
+                                          const float *scale, const float *shift,
+                                          const float *resid, bool relu, float *y);
+void nncw_kernel_scale_shift_add_relu_f32_ref(int64_t n, int64_t c, int64_t s, const float *x,
+                                              const float *scale, const float *shift,
+                                              const float *resid, bool relu, float *y);

@@ -121,7 +121,11 @@ micro_kernel_rows(int kc, const float *restrict a, const float *restrict b, int 
     for (int r = 0; r < rows; r++) {
         if (r >= mr)
             break;
-        __m512 x0 = _mm512_mul_ps(c0[r], va), x1 = _mm512_mul_ps(c1[r], va);
+        __m512 x0 = c0[r], x1 = c1[r];
+        if (t->alpha != 1.0f) {
+            x0 = _mm512_mul_ps(x0, va);
+            x1 = _mm512_mul_ps(x1, va);
+        }
         if (t->bias) {
             __m512 vb = _mm512_set1_ps(t->bias[r]);
             x0 = _mm512_add_ps(x0, vb);
@@ -197,12 +201,27 @@ static void tile_columns(const struct nncw_sgemm_plan *pl, int j, int nr, struct
     }
 }
 
+/*
+** A product with a small C and a long k (a convolution's weight gradient: k = every pixel of
+** the batch) is split along k instead: split over rows or columns, every part would pack all
+** of the long shared operand again, and a C of a few micro-tiles cannot be shared out evenly
+** (the CIFAR stem's 64 x 27 gradient: 3 tiles against 2). k is cut into at most KSPLIT_MAX
+** chunks of whole KC blocks, chosen from the sizes alone, never from the thread count: chunk 0
+** goes into C, the others into buffers added to C in chunk order afterwards, so the result is
+** the same bit for bit on any number of threads. Splitting pays once k is twice the longer
+** side of C (the buffers then cost less than packing the shared operand again).
+*/
+enum { KSPLIT_MAX = 4, KSPLIT_MIN_DEPTH = 512 };
+
 struct gemm_job {
     const struct nncw_sgemm_plan *pl;
     bool split_n; /* parts take column ranges (else row ranges) */
     bool whole_a; /* each part packs all of op(A) once, not once per NC columns */
     float *buf;   /* per part: a_floats + b_floats */
     size_t a_floats, b_floats;
+    int kparts; /* > 1: parts take chunks of k, chunk q over [kcut[q], kcut[q + 1]) */
+    int kcut[KSPLIT_MAX + 1];
+    struct nncw_sgemm_plan chunk[KSPLIT_MAX]; /* chunk 0: the plan; others: into a buffer */
 };
 
 /*
@@ -212,25 +231,26 @@ struct gemm_job {
 */
 enum { WHOLE_A_FLOATS = 4 << 20 };
 
-/* rows [i0, i1) x columns [j0, j1) of C, with packing space abuf and bbuf */
+/* rows [i0, i1) x columns [j0, j1) of C over depths [k0, k1), with packing space abuf and
+ * bbuf */
 static void gemm_block(const struct nncw_sgemm_plan *pl, bool whole_a, int i0, int i1, int j0,
-                       int j1, float *abuf, float *bbuf)
+                       int j1, int k0, int k1, float *abuf, float *bbuf)
 {
     const size_t rows = (size_t)(i1 - i0 + MR - 1) / MR * MR;
     struct tile_out t = {.c = pl->c, .ldc = (size_t)pl->ldc, .alpha = pl->alpha};
     for (int jc = j0; jc < j1; jc += NC) {
         int nc = imin(NC, j1 - jc);
-        for (int pc = 0; pc < pl->k; pc += KC) {
-            int kc = imin(KC, pl->k - pc);
+        for (int pc = k0; pc < k1; pc += KC) {
+            int kc = imin(KC, k1 - pc);
             /* the first pass over k adds the bias and scales C; the others accumulate */
-            t.beta = pc == 0 ? pl->beta : 1.0f;
+            t.beta = pc == k0 ? pl->beta : 1.0f;
             for (int ic = i0; ic < i1; ic += MC) {
                 int mc = imin(MC, i1 - ic);
                 const float *ablk;
                 if (pl->a_packed) {
                     ablk = pl->a_packed + nncw_sgemm_packed_a_offset(pl->m, ic, pc, kc);
                 } else {
-                    float *dst = whole_a ? abuf + rows * pc + (size_t)(ic - i0) * kc : abuf;
+                    float *dst = whole_a ? abuf + rows * (pc - k0) + (size_t)(ic - i0) * kc : abuf;
                     if (!whole_a || jc == j0)
                         pl->pack_a(pl, ic, mc, pc, kc, dst);
                     ablk = dst;
@@ -243,7 +263,7 @@ static void gemm_block(const struct nncw_sgemm_plan *pl, bool whole_a, int i0, i
                     tile_columns(pl, jc + jr, imin(NR, nc - jr), &t);
                     for (int ir = 0; ir < mc; ir += MR) {
                         t.row0 = ic + ir;
-                        t.bias = pc == 0 && pl->bias ? pl->bias + ic + ir : NULL;
+                        t.bias = pc == k0 && pl->bias ? pl->bias + ic + ir : NULL;
                         micro_kernel(kc, ablk + (size_t)ir * kc, bbuf + (size_t)jr * kc,
                                      imin(MR, mc - ir), &t);
                     }
@@ -258,6 +278,12 @@ static void gemm_part(void *arg, int i, int n)
     const struct gemm_job *g = arg;
     const struct nncw_sgemm_plan *pl = g->pl;
     float *abuf = g->buf + (size_t)i * (g->a_floats + g->b_floats), *bbuf = abuf + g->a_floats;
+    if (g->kparts > 1) {
+        for (int q = g->kparts * i / n; q < g->kparts * (i + 1) / n; q++)
+            gemm_block(&g->chunk[q], g->whole_a, 0, pl->m, 0, pl->n, g->kcut[q], g->kcut[q + 1],
+                       abuf, bbuf);
+        return;
+    }
     int unit = g->split_n ? NR : MR, size = g->split_n ? pl->n : pl->m;
     int units = (size + unit - 1) / unit;
     int lo = imin(size, (int)((long)units * i / n) * unit);
@@ -265,9 +291,9 @@ static void gemm_part(void *arg, int i, int n)
     if (lo >= hi)
         return;
     if (g->split_n)
-        gemm_block(pl, g->whole_a, 0, pl->m, lo, hi, abuf, bbuf);
+        gemm_block(pl, g->whole_a, 0, pl->m, lo, hi, 0, pl->k, abuf, bbuf);
     else
-        gemm_block(pl, false, lo, hi, 0, pl->n, abuf, bbuf);
+        gemm_block(pl, false, lo, hi, 0, pl->n, 0, pl->k, abuf, bbuf);
 }
 
 /* ---- scratch: growing buffers per calling thread, freed when the thread exits ---- */
@@ -314,6 +340,40 @@ static void scale_c(const struct nncw_sgemm_plan *pl)
     }
 }
 
+/* cuts k into g->kparts chunks of whole KC blocks (as even as that allows); chunks 1.. write
+ * plain m x n matrices at bufs, c_floats apart, with beta 0 and no bias */
+static void plan_k_chunks(struct gemm_job *g, float *bufs, size_t c_floats)
+{
+    const struct nncw_sgemm_plan *pl = g->pl;
+    int blocks = (pl->k + KC - 1) / KC;
+    for (int q = 0; q <= g->kparts; q++)
+        g->kcut[q] = imin(pl->k, (int)((long)blocks * q / g->kparts) * KC);
+    for (int q = 0; q < g->kparts; q++) {
+        g->chunk[q] = *pl;
+        if (q == 0)
+            continue;
+        g->chunk[q].c = bufs + (size_t)(q - 1) * c_floats;
+        g->chunk[q].ldc = pl->n;
+        g->chunk[q].beta = 0.0f;
+        g->chunk[q].bias = NULL;
+    }
+}
+
+/* C += the chunks' products, in chunk order */
+static void add_k_chunks(const struct gemm_job *g)
+{
+    const struct nncw_sgemm_plan *pl = g->pl;
+    for (int q = 1; q < g->kparts; q++) {
+        const float *src = g->chunk[q].c;
+        for (int i = 0; i < pl->m; i++) {
+            float *row = pl->c + (size_t)i * pl->ldc;
+            const float *s = src + (size_t)i * pl->n;
+            for (int j = 0; j < pl->n; j++)
+                row[j] += s[j];
+        }
+    }
+}
+
 bool nncw_sgemm_run(const struct nncw_sgemm_plan *pl)
 {
     if (pl->m <= 0 || pl->n <= 0)
@@ -322,11 +382,17 @@ bool nncw_sgemm_run(const struct nncw_sgemm_plan *pl)
         scale_c(pl);
         return true;
     }
-    struct gemm_job g = {.pl = pl};
+    struct gemm_job g = {.pl = pl, .kparts = 1};
     int m = pl->m, n = pl->n, k = pl->k > 0 ? pl->k : 1;
     /* each part packs all of the operand it shares: share the smaller one */
     g.split_n = m <= n;
     int units = g.split_n ? (n + NR - 1) / NR : (m + MR - 1) / MR;
+    if (pl->c_group >= n && !pl->a_packed)
+        g.kparts = imin(KSPLIT_MAX, imin(k / KSPLIT_MIN_DEPTH, k / (2 * (m > n ? m : n))));
+    if (g.kparts > 1)
+        units = g.kparts;
+    else
+        g.kparts = 1;
     int parts = nncw_parallel_width(2.0 * m * n * k);
     parts = parts < units ? parts : units;
     /* sized for any split, as the pool may run fewer parts than asked */
@@ -334,14 +400,25 @@ bool nncw_sgemm_run(const struct nncw_sgemm_plan *pl)
     g.a_floats = round_up((size_t)imin(MC, (int)round_up((size_t)m, MR)) * kc, 16);
     size_t whole = round_up(round_up((size_t)m, MR) * (size_t)k, 16);
     g.whole_a = g.split_n && n > NC * parts && whole <= WHOLE_A_FLOATS && !pl->a_packed;
+    if (g.kparts > 1) { /* a part packs its chunks' op(A) once each, not once per NC columns */
+        int blocks = (k + KC - 1) / KC, longest = (blocks + g.kparts - 1) / g.kparts * KC;
+        whole = round_up(round_up((size_t)m, MR) * (size_t)imin(longest, k), 16);
+        g.whole_a = n > NC && whole <= WHOLE_A_FLOATS;
+    }
     if (g.whole_a)
         g.a_floats = whole;
     g.b_floats = round_up((size_t)imin(NC, (int)round_up((size_t)n, NR)) * kc, 16);
+    size_t pack_floats = (size_t)parts * (g.a_floats + g.b_floats);
+    size_t c_floats = round_up((size_t)m * n, 16);
     g.buf = nncw_sgemm_thread_space(NNCW_SGEMM_SPACE_PACKING,
-                                    (size_t)parts * (g.a_floats + g.b_floats));
+                                    pack_floats + (size_t)(g.kparts - 1) * c_floats);
     if (!g.buf)
         return false;
+    if (g.kparts > 1)
+        plan_k_chunks(&g, g.buf + pack_floats, c_floats);
     nncw_parallel_run(gemm_part, &g, parts);
+    if (g.kparts > 1)
+        add_k_chunks(&g);
     return true;
 }
 

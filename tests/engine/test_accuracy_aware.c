@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cnn_fixture.h"
 #include "compression/compression.h"
 #include "config/config.h"
 #include "data/data.h"
@@ -17,14 +18,6 @@
 #include "zoo/zoo.h"
 
 /* ---- fixtures ---- */
-
-static struct nncw_graph *cnn(void)
-{
-    struct nncw_zoo_options zo = nncw_zoo_defaults("cnn");
-    struct nncw_graph *g;
-    nncwt_assert_status(nncw_zoo_build("cnn", &zo, &g), NNCW_OK);
-    return g;
-}
 
 static struct nncw_config *parse(const char *json)
 {
@@ -156,7 +149,7 @@ static void run_scripted(struct nncw_graph *g, struct nncw_compression *c,
  * (99.5), and the step is now below the minimal 0.025: the model of R+0.0625 is kept. */
 START_TEST(test_aat_adaptive_search_follows_nncf)
 {
-    struct nncw_graph *g = cnn();
+    struct nncw_graph *g = nncwt_cnn();
     struct nncw_compression *c = sparsify(g, 1);
     static const double m[] = {90, 95, 99.2, 99.2, 98.5, 98.8, 99.1, 98.0, 98.5, 99.5, 99.5};
     struct script s = {.metrics = m, .n_metrics = 11};
@@ -212,7 +205,7 @@ END_TEST
  * patience) until it passes 0.95, the maximal rate; the model of the last rate below is kept */
 START_TEST(test_aat_adaptive_stops_at_maximal_rate)
 {
-    struct nncw_graph *g = cnn();
+    struct nncw_graph *g = nncwt_cnn();
     struct nncw_compression *c = sparsify(g, 1);
     double m[32];
     for (int i = 0; i < 32; i++)
@@ -239,7 +232,7 @@ END_TEST
  * rate 0 and the run stops without training (NNCF: cannot produce a compressed model) */
 START_TEST(test_aat_adaptive_stops_below_minimal_rate)
 {
-    struct nncw_graph *g = cnn();
+    struct nncw_graph *g = nncwt_cnn();
     struct nncw_compression *c = sparsify(g, 1);
     static const double m[] = {90, 90, 90};
     struct script s = {.metrics = m, .n_metrics = 3};
@@ -261,7 +254,7 @@ END_TEST
 /* within budget every time but capped by maximal_total_epochs (the initial phase counts) */
 START_TEST(test_aat_adaptive_stops_at_maximal_total_epochs)
 {
-    struct nncw_graph *g = cnn();
+    struct nncw_graph *g = nncwt_cnn();
     struct nncw_compression *c = sparsify(g, 0);
     double m[32];
     for (int i = 0; i < 32; i++)
@@ -289,12 +282,12 @@ END_TEST
  * trained in epoch 1, is restored. */
 START_TEST(test_aat_adaptive_moves_the_pruning_level)
 {
-    struct nncw_graph *g = cnn();
-    struct nncw_config *cfg = parse(
-        "{\"input_info\": {\"sample_size\": [1, 1, 28, 28]}, \"compression\": "
-        "{\"algorithm\": \"filter_pruning\", \"pruning_init\": 0.5, \"params\": "
-        "{\"schedule\": \"baseline\", \"pruning_target\": 0.5, \"prune_first_conv\": true, "
-        "\"prune_last_conv\": true}}}");
+    struct nncw_graph *g = nncwt_cnn();
+    struct nncw_config *cfg =
+        parse("{\"input_info\": {\"sample_size\": [1, 1, 28, 28]}, \"compression\": "
+              "{\"algorithm\": \"filter_pruning\", \"pruning_init\": 0.5, \"params\": "
+              "{\"schedule\": \"baseline\", \"pruning_target\": 0.5, \"prune_first_conv\": true, "
+              "\"prune_last_conv\": true}}}");
     struct nncw_compression *c;
     nncwt_assert_status(nncw_compression_create(g, cfg, NULL, &c), NNCW_OK);
     ck_assert_int_eq(nncw_compression_count_pruning_groups(c), 2);
@@ -352,7 +345,7 @@ END_TEST
  * metric (100), so, as in NNCF, no checkpoint is restored and the model is the last one. */
 START_TEST(test_aat_early_exit_stops_when_budget_and_full_compression_met)
 {
-    struct nncw_graph *g = cnn();
+    struct nncw_graph *g = nncwt_cnn();
     struct nncw_compression *c = sparsify(g, 2);
     static const double m[] = {100, 99.5, 99.6, 98, 99.3, 99.3};
     struct script s = {.metrics = m, .n_metrics = 6};
@@ -376,7 +369,7 @@ END_TEST
  * metric last (95 after epoch 3) comes back; 96 came before full compression */
 START_TEST(test_aat_early_exit_keeps_best_fully_compressed)
 {
-    struct nncw_graph *g = cnn();
+    struct nncw_graph *g = nncwt_cnn();
     struct nncw_compression *c = sparsify(g, 2);
     static const double m[] = {90, 96, 91, 95, 94, 93, 93};
     struct script s = {.metrics = m, .n_metrics = 7};
@@ -392,7 +385,7 @@ START_TEST(test_aat_early_exit_keeps_best_fully_compressed)
     /* now the fully compressed 97 after epoch 3 is a new best and is restored */
     nncw_compression_free(c);
     nncw_graph_free(g);
-    g = cnn();
+    g = nncwt_cnn();
     c = sparsify(g, 2);
     static const double m2[] = {90, 96, 91, 97, 94, 93, 97};
     struct script s2 = {.metrics = m2, .n_metrics = 7};
@@ -411,7 +404,7 @@ END_TEST
 /* already within budget and fully compressed at the initialization step: no training */
 START_TEST(test_aat_early_exit_at_initialization)
 {
-    struct nncw_graph *g = cnn();
+    struct nncw_graph *g = nncwt_cnn();
     struct nncw_compression *c = sparsify(g, 0);
     nncwt_assert_status(nncw_compression_epoch_step(c, 0), NNCW_OK); /* fully compressed */
     static const double m[] = {99.5, 99.5};
@@ -429,7 +422,7 @@ END_TEST
 
 START_TEST(test_aat_absolute_degradation_sets_the_budget)
 {
-    struct nncw_graph *g = cnn();
+    struct nncw_graph *g = nncwt_cnn();
     struct nncw_compression *c = sparsify(g, 0);
     nncwt_assert_status(nncw_compression_epoch_step(c, 0), NNCW_OK);
     static const double m[] = {97.5, 97.5};
@@ -448,7 +441,7 @@ END_TEST
 
 START_TEST(test_aat_callback_cancels)
 {
-    struct nncw_graph *g = cnn();
+    struct nncw_graph *g = nncwt_cnn();
     struct nncw_compression *c = sparsify(g, 1);
     static const double m[] = {90, 90, 90, 90};
     struct script s = {.metrics = m, .n_metrics = 4, .cancel_at_validation = 2};
@@ -489,7 +482,7 @@ static bool count_train_steps(void *user, const struct nncw_train_event *ev)
 
 START_TEST(test_aat_trains_magnitude_sparsity_for_real)
 {
-    struct nncw_graph *g = cnn();
+    struct nncw_graph *g = nncwt_cnn();
     struct nncw_dataset *train = synthetic(256, 1), *val = synthetic(128, 2);
     struct nncw_train_options to = nncw_train_defaults();
     to.epochs = 2;
@@ -552,7 +545,7 @@ static void expect_new_error(struct nncw_graph *g, struct nncw_compression *c,
 
 START_TEST(test_aat_new_rejects_bad_options)
 {
-    struct nncw_graph *g = cnn();
+    struct nncw_graph *g = nncwt_cnn();
     struct nncw_compression *c = sparsify(g, 1);
     struct script s = {0};
     struct nncw_aat_options o = scripted_options(&s, NNCW_AAT_ADAPTIVE_COMPRESSION_LEVEL);
@@ -580,7 +573,7 @@ END_TEST
 
 START_TEST(test_aat_adaptive_needs_a_compression_rate)
 {
-    struct nncw_graph *g = cnn();
+    struct nncw_graph *g = nncwt_cnn();
     struct nncw_config *cfg = parse("{\"input_info\": {\"sample_size\": [1, 1, 28, 28]}, "
                                     "\"compression\": {\"algorithm\": \"quantization\"}}");
     struct nncw_compression *c;
@@ -596,7 +589,7 @@ END_TEST
 
 START_TEST(test_aat_propagates_set_rate_failure)
 {
-    struct nncw_graph *g = cnn();
+    struct nncw_graph *g = nncwt_cnn();
     struct nncw_compression *c = sparsify(g, 1);
     double m[8] = {100, 100, 100, 100, 100, 100, 100, 100};
     struct script s = {.metrics = m, .n_metrics = 8};

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cnn_fixture.h"
 #include "compression/autoq/autoq.h"
 #include "compression/autoq/autoq_internal.h"
 #include "compression/autoq/mlp.h"
@@ -319,26 +320,13 @@ END_TEST
 
 START_TEST(test_search_on_a_quantized_model_and_apply)
 {
-    struct nncw_zoo_options zo = nncw_zoo_defaults("cnn");
-    struct nncw_graph *g;
-    nncwt_assert_status(nncw_zoo_build("cnn", &zo, &g), NNCW_OK);
-    struct nncw_synthetic_opts so = {.count = 64,
-                                     .channels = 1,
-                                     .height = 28,
-                                     .width = 28,
-                                     .num_classes = 10,
-                                     .seed = 3,
-                                     .sample_seed = 1};
-    struct nncw_dataset *ds;
-    nncwt_assert_status(nncw_dataset_new_synthetic(&so, &ds), NNCW_OK);
-    struct nncw_config *cfg;
-    nncwt_assert_status(
-        nncw_config_parse("{\"input_info\": {\"sample_size\": [1, 1, 28, 28]}, "
-                          "\"target_device\": \"VPU\", \"compression\": {\"algorithm\": "
-                          "\"quantization\", \"initializer\": {\"range\": {\"num_init_samples\": "
-                          "16}, \"batchnorm_adaptation\": {\"num_bn_adaptation_samples\": 0}}}}",
-                          "autoq.json", &cfg),
-        NNCW_OK);
+    struct nncw_graph *g = nncwt_cnn();
+    struct nncw_dataset *ds = nncwt_cnn_data(64);
+    struct nncw_config *cfg =
+        nncwt_cnn_config("\"target_device\": \"VPU\", ",
+                         "{\"algorithm\": \"quantization\", \"initializer\": {\"range\": "
+                         "{\"num_init_samples\": 16}, \"batchnorm_adaptation\": "
+                         "{\"num_bn_adaptation_samples\": 0}}}");
     struct nncw_compression_init init = {.data = ds, .batch_size = 16, .seed = 1};
     struct nncw_compression *c;
     nncwt_assert_status(nncw_compression_create(g, cfg, &init, &c), NNCW_OK);
@@ -387,8 +375,13 @@ START_TEST(test_applied_policy_is_the_scored_model)
     zo.in_c = 1, zo.in_h = 12, zo.in_w = 12;
     struct nncw_graph *g;
     nncwt_assert_status(nncw_zoo_build("resnet20", &zo, &g), NNCW_OK);
-    struct nncw_synthetic_opts so = {.count = 32, .channels = 1, .height = 12, .width = 12,
-                                     .num_classes = 10, .seed = 3, .sample_seed = 1};
+    struct nncw_synthetic_opts so = {.count = 32,
+                                     .channels = 1,
+                                     .height = 12,
+                                     .width = 12,
+                                     .num_classes = 10,
+                                     .seed = 3,
+                                     .sample_seed = 1};
     struct nncw_dataset *ds;
     nncwt_assert_status(nncw_dataset_new_synthetic(&so, &ds), NNCW_OK);
     struct nncw_config *cfg;

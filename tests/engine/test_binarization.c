@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cnn_fixture.h"
 #include "compression/compression.h"
 #include "config/config.h"
 #include "core/alloc.h"
@@ -15,38 +16,11 @@
 #include "onnx/onnx.h"
 #include "zoo/zoo.h"
 
-static struct nncw_graph *cnn(void)
-{
-    struct nncw_zoo_options zo = nncw_zoo_defaults("cnn");
-    struct nncw_graph *g;
-    nncwt_assert_status(nncw_zoo_build("cnn", &zo, &g), NNCW_OK);
-    return g;
-}
-
-static struct nncw_dataset *data(int64_t count)
-{
-    struct nncw_synthetic_opts so = {.count = count,
-                                     .channels = 1,
-                                     .height = 28,
-                                     .width = 28,
-                                     .num_classes = 10,
-                                     .seed = 3,
-                                     .sample_seed = 1};
-    struct nncw_dataset *ds;
-    nncwt_assert_status(nncw_dataset_new_synthetic(&so, &ds), NNCW_OK);
-    return ds;
-}
-
 static struct nncw_config *config(const char *entry)
 {
-    char json[4096];
-    snprintf(json, sizeof json,
-             "{\"input_info\": {\"sample_size\": [1, 1, 28, 28]}, \"compression\": "
-             "{\"algorithm\": \"binarization\"%s}}",
-             entry);
-    struct nncw_config *cfg;
-    nncwt_assert_status(nncw_config_parse(json, "test.json", &cfg), NNCW_OK);
-    return cfg;
+    char compression[4096];
+    snprintf(compression, sizeof compression, "{\"algorithm\": \"binarization\"%s}", entry);
+    return nncwt_cnn_config("", compression);
 }
 
 /* binarization of g by entry (extra keys after "algorithm"), with init data when ds != NULL;
@@ -95,7 +69,7 @@ static bool enabled(struct nncw_graph *g, const char *name)
 
 START_TEST(test_convs_get_weight_and_input_binarizers_outside_ignored_scopes)
 {
-    struct nncw_graph *g = cnn();
+    struct nncw_graph *g = nncwt_cnn();
     struct nncw_config *cfg = config(", \"ignored_scopes\": [\"CNN/conv1\"]");
     struct nncw_compression *c = compress(g, cfg, NULL);
     ck_assert(!has_node(g, "CNN/conv1/binarize_weight"));
@@ -128,7 +102,7 @@ END_TEST
 
 START_TEST(test_dorefa_mode_uses_the_dorefa_op)
 {
-    struct nncw_graph *g = cnn();
+    struct nncw_graph *g = nncwt_cnn();
     struct nncw_config *cfg = config(", \"mode\": \"dorefa\"");
     struct nncw_compression *c = compress(g, cfg, NULL);
     ck_assert_int_eq(nncw_node_get_op(node(g, "CNN/conv1/binarize_weight")),
@@ -145,7 +119,7 @@ END_TEST
 
 START_TEST(test_staged_scheduler_switches_activations_then_weights)
 {
-    struct nncw_graph *g = cnn();
+    struct nncw_graph *g = nncwt_cnn();
     struct nncw_config *cfg = config(", \"params\": {\"activations_quant_start_epoch\": 1, "
                                      "\"weights_quant_start_epoch\": 2}");
     struct nncw_compression *c = compress(g, cfg, NULL);
@@ -168,7 +142,7 @@ END_TEST
 
 START_TEST(test_start_epoch_zero_binarizes_from_the_start)
 {
-    struct nncw_graph *g = cnn();
+    struct nncw_graph *g = nncwt_cnn();
     struct nncw_config *cfg = config(", \"params\": {\"activations_quant_start_epoch\": 0, "
                                      "\"weights_quant_start_epoch\": 0}");
     struct nncw_compression *c = compress(g, cfg, NULL);
@@ -182,7 +156,7 @@ END_TEST
 
 START_TEST(test_params_drive_learning_rate_and_weight_decay)
 {
-    struct nncw_graph *g = cnn();
+    struct nncw_graph *g = nncwt_cnn();
     struct nncw_config *cfg = config(", \"params\": {\"lr_poly_drop_start_epoch\": 2, "
                                      "\"lr_poly_drop_duration_epochs\": 2, "
                                      "\"disable_wd_start_epoch\": 1, \"base_lr\": 0.1, "
@@ -204,7 +178,7 @@ START_TEST(test_params_drive_learning_rate_and_weight_decay)
     /* without params the run's own learning rate stands */
     cfg = config("");
     nncw_graph_free(g);
-    g = cnn();
+    g = nncwt_cnn();
     c = compress(g, cfg, NULL);
     h = nncw_compression_train_hooks(c);
     ck_assert_ptr_null(h.lr_wd_override);
@@ -218,8 +192,8 @@ END_TEST
 
 START_TEST(test_activation_scales_start_from_the_first_batch)
 {
-    struct nncw_graph *g = cnn();
-    struct nncw_dataset *ds = data(32);
+    struct nncw_graph *g = nncwt_cnn();
+    struct nncw_dataset *ds = nncwt_cnn_data(32);
     struct nncw_config *cfg = config(", \"initializer\": {\"batchnorm_adaptation\": "
                                      "{\"num_bn_adaptation_samples\": 0}}");
     struct nncw_compression *c = compress(g, cfg, ds);
@@ -243,7 +217,7 @@ END_TEST
 
 START_TEST(test_state_round_trips_the_scheduler)
 {
-    struct nncw_graph *g = cnn(), *g2 = cnn();
+    struct nncw_graph *g = nncwt_cnn(), *g2 = nncwt_cnn();
     struct nncw_config *cfg = config(", \"params\": {\"weights_quant_start_epoch\": 3}");
     struct nncw_compression *c = compress(g, cfg, NULL), *c2 = compress(g2, cfg, NULL);
     nncwt_assert_status(nncw_compression_epoch_step(c, 2), NNCW_OK);
@@ -283,8 +257,8 @@ static void run_graph(struct nncw_graph *g, const struct nncw_tensor *x, struct 
 
 static void check_export(const char *mode)
 {
-    struct nncw_graph *g = cnn();
-    struct nncw_dataset *ds = data(32);
+    struct nncw_graph *g = nncwt_cnn();
+    struct nncw_dataset *ds = nncwt_cnn_data(32);
     char entry[256];
     snprintf(entry, sizeof entry,
              ", \"mode\": \"%s\", \"ignored_scopes\": [\"CNN/conv1\"], \"initializer\": "
@@ -342,7 +316,7 @@ END_TEST
 
 START_TEST(test_disabled_binarizers_are_not_exported)
 {
-    struct nncw_graph *g = cnn();
+    struct nncw_graph *g = nncwt_cnn();
     struct nncw_config *cfg = config("");
     struct nncw_compression *c = compress(g, cfg, NULL); /* before epoch 1: all off */
     void *buf;
@@ -364,7 +338,7 @@ END_TEST
 
 static void expect_bad(const char *entry, const char *path)
 {
-    struct nncw_graph *g = cnn();
+    struct nncw_graph *g = nncwt_cnn();
     int nodes = nncw_graph_count_nodes(g);
     struct nncw_config *cfg = config(entry);
     struct nncw_compression *c = NULL;
@@ -393,7 +367,7 @@ END_TEST
 
 START_TEST(test_unmatched_scope_is_an_error)
 {
-    struct nncw_graph *g = cnn();
+    struct nncw_graph *g = nncwt_cnn();
     struct nncw_config *cfg = config(", \"ignored_scopes\": [\"CNN/conv9\"]");
     struct nncw_compression *c = NULL;
     enum nncw_status s = nncw_compression_create(g, cfg, NULL, &c);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cnn_fixture.h"
 #include "compression/compression.h"
 #include "compression/distillation/kd.h"
 #include "config/config.h"
@@ -15,37 +16,9 @@
 #include "train/trainer.h"
 #include "zoo/zoo.h"
 
-static struct nncw_graph *cnn(void)
-{
-    struct nncw_zoo_options zo = nncw_zoo_defaults("cnn");
-    struct nncw_graph *g;
-    nncwt_assert_status(nncw_zoo_build("cnn", &zo, &g), NNCW_OK);
-    return g;
-}
-
-static struct nncw_dataset *data(int64_t count)
-{
-    struct nncw_synthetic_opts so = {.count = count,
-                                     .channels = 1,
-                                     .height = 28,
-                                     .width = 28,
-                                     .num_classes = 10,
-                                     .seed = 3,
-                                     .sample_seed = 1};
-    struct nncw_dataset *ds;
-    nncwt_assert_status(nncw_dataset_new_synthetic(&so, &ds), NNCW_OK);
-    return ds;
-}
-
 static struct nncw_config *config(const char *compression)
 {
-    char json[2048];
-    snprintf(json, sizeof json,
-             "{\"input_info\": {\"sample_size\": [1, 1, 28, 28]}, \"compression\": %s}",
-             compression);
-    struct nncw_config *cfg;
-    nncwt_assert_status(nncw_config_parse(json, "kd.json", &cfg), NNCW_OK);
-    return cfg;
+    return nncwt_cnn_config("", compression);
 }
 
 /* ---- the losses ---- */
@@ -146,8 +119,7 @@ START_TEST(test_config)
     ck_assert_str_eq(nncw_kd_type_name(k.type), "mse");
     nncwt_assert_status(nncw_kd_config_parse(cfg, 2, &k), NNCW_ERR_INVALID_ARG);
     nncw_config_free(cfg);
-    expect_parse_error("{\"algorithm\": \"knowledge_distillation\"}",
-                       "compression.type: missing");
+    expect_parse_error("{\"algorithm\": \"knowledge_distillation\"}", "compression.type: missing");
     expect_parse_error("{\"algorithm\": \"knowledge_distillation\", \"type\": \"kl\"}",
                        "compression.type: expected \"mse\" or \"softmax\", got \"kl\"");
     expect_parse_error("{\"algorithm\": \"knowledge_distillation\", \"type\": \"mse\", "
@@ -193,8 +165,8 @@ static float output_loss(struct nncw_graph *g, struct nncw_compression *c,
 
 START_TEST(test_identical_teacher_and_student_give_zero_mse)
 {
-    struct nncw_graph *g = cnn();
-    struct nncw_dataset *ds = data(16);
+    struct nncw_graph *g = nncwt_cnn();
+    struct nncw_dataset *ds = nncwt_cnn_data(16);
     struct nncw_config *cfg = config("{\"algorithm\": \"knowledge_distillation\", \"type\": "
                                      "\"mse\"}");
     struct nncw_compression *c;
@@ -223,10 +195,10 @@ START_TEST(test_teacher_is_the_float_model_in_either_order)
         "\"knowledge_distillation\", \"type\": \"mse\", \"scale\": 2}]",
         "[{\"algorithm\": \"knowledge_distillation\", \"type\": \"mse\", \"scale\": 2}, "
         "{\"algorithm\": \"magnitude_sparsity\", \"sparsity_init\": 0.7}]"};
-    struct nncw_dataset *ds = data(8);
+    struct nncw_dataset *ds = nncwt_cnn_data(8);
     float losses[2];
     for (int o = 0; o < 2; o++) {
-        struct nncw_graph *g = cnn(), *orig;
+        struct nncw_graph *g = nncwt_cnn(), *orig;
         nncwt_assert_status(nncw_graph_clone(g, &orig), NNCW_OK);
         struct nncw_config *cfg = config(orders[o]);
         struct nncw_compression *c;
@@ -278,8 +250,8 @@ static bool keep_closs(void *user, const struct nncw_train_event *ev)
 
 START_TEST(test_training_with_kd_runs)
 {
-    struct nncw_graph *g = cnn();
-    struct nncw_dataset *ds = data(48);
+    struct nncw_graph *g = nncwt_cnn();
+    struct nncw_dataset *ds = nncwt_cnn_data(48);
     struct nncw_config *cfg =
         config("[{\"algorithm\": \"magnitude_sparsity\", \"sparsity_init\": 0.5}, {\"algorithm\": "
                "\"knowledge_distillation\", \"type\": \"softmax\", \"temperature\": 2}]");

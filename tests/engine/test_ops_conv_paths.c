@@ -46,11 +46,30 @@ static const struct path_case cases[] = {
     {3, 3, 17, 70, 8, 3, 2, 1, 1, "few channels, stride 2, rows over 32 (direct input grad)"},
     {2, 2, 9, 11, 6, 1, 1, 0, 1, "few channels, 1x1 (direct input grad, 1 of 9 taps)"},
     /* planes smaller than the kernel's reach: the kernel is cropped to the taps that read */
-    {4, 64, 1, 1, 48, 3, 1, 1, 1, "1x1 plane, 3x3 pad 1: the centre tap (ResNet-18 at 32x32)"},
+    {4, 64, 1, 1, 48, 3, 1, 1, 1, "1x1 plane, 3x3 pad 1: the centre tap (a 1x1 last stage)"},
     {4, 32, 2, 2, 40, 3, 2, 1, 1, "2x2 plane, 3x3 stride 2 to 1x1: 4 of 9 taps"},
     {3, 16, 1, 9, 24, 3, 1, 1, 1, "one-row plane: the middle kernel row"},
     {2, 8, 2, 2, 8, 5, 1, 2, 1, "5x5 pad 2 on a 2x2 plane: the middle 3x3"},
     {2, 6, 1, 1, 8, 3, 1, 2, 2, "dilation 2, pad 2 on a 1x1 plane: the centre tap"},
+    /* the weight gradient split along the pixels (4096 of them against 576 kernel rows) */
+    {4, 64, 32, 32, 16, 3, 1, 1, 1, "64 -> 16 channels on 32x32: weight gradient split over k"},
+    /* Winograd F(4x4, 3x3), taken where its tiles cover the plane within 4/3 of its area: runs
+     * of up to 8 tiles (64 wide), runs split within a row (40 wide: 8 + 2), tiles sticking out
+     * at the right (30 wide) and bottom (10 high), gathered blocks (12, 8 and 4 wide), all
+     * tiles at once (few tiles, many channels) in groups of rows with a partial last one; and
+     * F(2x2) all at once on 6x6 and 2x2 planes. F(4x4)'s larger transform coefficients cost
+     * precision: 3e-6 to 1e-5 of the largest output on these scales at 16 to 512 channels,
+     * against 2e-7 to 5e-7 for F(2x2); TOL holds both, and a wrong tile still shows above 1e-2 */
+    {2, 32, 16, 64, 24, 3, 1, 1, 1, "F(4x4), 64 wide: runs of 8 tiles, 4 chunks"},
+    {2, 16, 8, 40, 24, 3, 1, 1, 1, "F(4x4), 40 wide: runs split 8 + 2 within a row"},
+    {2, 24, 28, 30, 40, 3, 1, 1, 1, "F(4x4), 30 wide: each row's last tile 2 columns out"},
+    {3, 40, 10, 12, 24, 3, 1, 1, 1, "F(4x4), 10x12: gathered, the last tile row 2 rows out"},
+    {8, 32, 8, 8, 40, 3, 1, 1, 1, "F(4x4) on 8x8 planes, gathered chunks"},
+    {20, 16, 4, 4, 24, 3, 1, 1, 1, "F(4x4) on 4x4 planes, gathered chunks"},
+    {8, 96, 4, 4, 72, 3, 1, 1, 1, "F(4x4) on 4x4 planes, all tiles at once: 42 + 30 rows"},
+    {4, 128, 8, 8, 96, 3, 1, 1, 1, "F(4x4) on 8x8 planes, all at once, 128 -> 96 channels"},
+    {2, 96, 6, 6, 64, 3, 1, 1, 1, "F(2x2) on 6x6 planes (F(4x4) would tile 8x8), all at once"},
+    {4, 64, 2, 2, 48, 3, 1, 1, 1, "F(2x2) on 2x2 planes: one tile an image, all at once"},
 };
 
 struct operands {

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cnn_fixture.h"
 #include "compression/compression.h"
 #include "compression/quantization/qconfig.h"
 #include "config/config.h"
@@ -15,33 +16,9 @@
 #include "train/trainer.h"
 #include "zoo/zoo.h"
 
-static struct nncw_graph *cnn(void)
-{
-    struct nncw_zoo_options zo = nncw_zoo_defaults("cnn");
-    struct nncw_graph *g;
-    nncwt_assert_status(nncw_zoo_build("cnn", &zo, &g), NNCW_OK);
-    return g;
-}
-
-static struct nncw_dataset *data(int64_t count)
-{
-    struct nncw_synthetic_opts so = {.count = count, .channels = 1, .height = 28, .width = 28,
-                                     .num_classes = 10, .seed = 3, .sample_seed = 1};
-    struct nncw_dataset *ds;
-    nncwt_assert_status(nncw_dataset_new_synthetic(&so, &ds), NNCW_OK);
-    return ds;
-}
-
 static struct nncw_config *config(const char *compression)
 {
-    char json[2048];
-    snprintf(json, sizeof json,
-             "{\"input_info\": {\"sample_size\": [1, 1, 28, 28]}, \"target_device\": \"CPU\", "
-             "\"compression\": %s}",
-             compression);
-    struct nncw_config *cfg;
-    nncwt_assert_status(nncw_config_parse(json, "test.json", &cfg), NNCW_OK);
-    return cfg;
+    return nncwt_cnn_config("\"target_device\": \"CPU\", ", compression);
 }
 
 static struct nncw_compression *compress(struct nncw_graph *g, const char *compression,
@@ -55,9 +32,10 @@ static struct nncw_compression *compress(struct nncw_graph *g, const char *compr
     return c;
 }
 
-static const char *const default_q = "{\"algorithm\": \"quantization\", \"initializer\": "
-                                     "{\"range\": {\"num_init_samples\": 64}, "
-                                     "\"batchnorm_adaptation\": {\"num_bn_adaptation_samples\": 0}}}";
+static const char *const default_q =
+    "{\"algorithm\": \"quantization\", \"initializer\": "
+    "{\"range\": {\"num_init_samples\": 64}, "
+    "\"batchnorm_adaptation\": {\"num_bn_adaptation_samples\": 0}}}";
 
 static struct nncw_node *node(struct nncw_graph *g, const char *name)
 {
@@ -84,8 +62,8 @@ static void logits(struct nncw_graph *g, const struct nncw_dataset *ds, int batc
 
 START_TEST(test_cnn_gets_nncf_placement_and_initialised_ranges)
 {
-    struct nncw_graph *g = cnn();
-    struct nncw_dataset *ds = data(96);
+    struct nncw_graph *g = nncwt_cnn();
+    struct nncw_dataset *ds = nncwt_cnn_data(96);
     struct nncw_tensor before, after;
     logits(g, ds, 16, &before);
     int nodes = nncw_graph_count_nodes(g);
@@ -117,8 +95,10 @@ START_TEST(test_cnn_gets_nncf_placement_and_initialised_ranges)
     ck_assert_msg(worst > 0, "the quantizers changed nothing");
     char *text;
     nncwt_assert_status(nncw_compression_statistics(c, &text), NNCW_OK);
-    ck_assert_ptr_nonnull(strstr(text, "| Symmetric WQs / All placed WQs      | 100.00 % (4 / 4) |"));
-    ck_assert_ptr_nonnull(strstr(text, "| Unsigned AQs / All placed AQs       | 75.00 % (3 / 4)  |"));
+    ck_assert_ptr_nonnull(
+        strstr(text, "| Symmetric WQs / All placed WQs      | 100.00 % (4 / 4) |"));
+    ck_assert_ptr_nonnull(
+        strstr(text, "| Unsigned AQs / All placed AQs       | 75.00 % (3 / 4)  |"));
     ck_assert_ptr_nonnull(strstr(text, "| 8            |"));
     nncw_free(text);
     nncw_compression_free(c);
@@ -131,7 +111,7 @@ END_TEST
 
 START_TEST(test_placement_only_keeps_default_parameters)
 {
-    struct nncw_graph *g = cnn();
+    struct nncw_graph *g = nncwt_cnn();
     struct nncw_config *cfg = config("{\"algorithm\": \"quantization\"}");
     struct nncw_compression *c;
     nncwt_assert_status(nncw_compression_create(g, cfg, NULL, &c), NNCW_OK);
@@ -147,8 +127,8 @@ END_TEST
 
 START_TEST(test_asymmetric_activations_get_input_low_and_range)
 {
-    struct nncw_graph *g = cnn();
-    struct nncw_dataset *ds = data(64);
+    struct nncw_graph *g = nncwt_cnn();
+    struct nncw_dataset *ds = nncwt_cnn_data(64);
     struct nncw_compression *c =
         compress(g,
                  "{\"algorithm\": \"quantization\", \"activations\": {\"mode\": \"asymmetric\"}, "
@@ -170,7 +150,7 @@ END_TEST
 
 START_TEST(test_staged_scheduler_switches_quantizers_on_by_epoch)
 {
-    struct nncw_graph *g = cnn();
+    struct nncw_graph *g = nncwt_cnn();
     struct nncw_compression *c = compress(
         g,
         "{\"algorithm\": \"quantization\", \"params\": {\"activations_quant_start_epoch\": 1, "
@@ -201,8 +181,8 @@ static bool record_lr(void *user, const struct nncw_train_event *ev)
 
 START_TEST(test_staged_scheduler_drops_lr_and_disables_weight_decay)
 {
-    struct nncw_graph *g = cnn();
-    struct nncw_dataset *ds = data(64);
+    struct nncw_graph *g = nncwt_cnn();
+    struct nncw_dataset *ds = nncwt_cnn_data(64);
     struct nncw_compression *c = compress(
         g,
         "{\"algorithm\": \"quantization\", \"initializer\": {\"range\": {\"num_init_samples\": "
@@ -254,7 +234,7 @@ END_TEST
 
 START_TEST(test_staged_scheduler_is_on_when_params_is_present)
 {
-    struct nncw_graph *g = cnn();
+    struct nncw_graph *g = nncwt_cnn();
     /* an empty params object switches the staged scheduler on (activations and weights from
      * epoch 1, NNCF's defaults) */
     struct nncw_compression *c =
@@ -270,8 +250,8 @@ END_TEST
 
 START_TEST(test_qat_trains_quantizer_scales_with_the_lr_multiplier)
 {
-    struct nncw_graph *g = cnn();
-    struct nncw_dataset *ds = data(128);
+    struct nncw_graph *g = nncwt_cnn();
+    struct nncw_dataset *ds = nncwt_cnn_data(128);
     struct nncw_compression *c =
         compress(g,
                  "{\"algorithm\": \"quantization\", \"compression_lr_multiplier\": 10, "
@@ -312,7 +292,7 @@ END_TEST
 
 START_TEST(test_bad_configs_leave_the_graph_alone)
 {
-    struct nncw_graph *g = cnn();
+    struct nncw_graph *g = nncwt_cnn();
     int nodes = nncw_graph_count_nodes(g), params = nncw_graph_count_params(g);
     struct nncw_compression *c = NULL;
     struct nncw_config *cfg = config("{\"algorithm\": \"quantization\", \"activations\": "
@@ -337,7 +317,7 @@ END_TEST
 
 START_TEST(test_graph_clone_is_deep)
 {
-    struct nncw_graph *g = cnn();
+    struct nncw_graph *g = nncwt_cnn();
     struct nncw_graph *h;
     nncwt_assert_status(nncw_graph_clone(g, &h), NNCW_OK);
     ck_assert_int_eq(nncw_graph_count_nodes(h), nncw_graph_count_nodes(g));
@@ -345,7 +325,7 @@ START_TEST(test_graph_clone_is_deep)
     int w = nncw_graph_get_param(g, 0);
     nncw_tensor_f32(nncw_graph_get_value_tensor(g, w))[0] = 42.0f;
     ck_assert_float_ne(nncw_tensor_f32(nncw_graph_get_value_tensor(h, w))[0], 42.0f);
-    struct nncw_dataset *ds = data(8);
+    struct nncw_dataset *ds = nncwt_cnn_data(8);
     struct nncw_tensor a, b;
     nncw_tensor_f32(nncw_graph_get_value_tensor(g, w))[0] =
         nncw_tensor_f32(nncw_graph_get_value_tensor(h, w))[0];
@@ -376,8 +356,8 @@ static int quantizer_index(struct nncw_compression *c, const char *id)
 
 START_TEST(test_interactive_edits_rebuild_or_change_nothing)
 {
-    struct nncw_graph *g = cnn();
-    struct nncw_dataset *ds = data(64);
+    struct nncw_graph *g = nncwt_cnn();
+    struct nncw_dataset *ds = nncwt_cnn_data(64);
     struct nncw_config *cfg = config(default_q);
     struct nncw_compression_init init = {.data = ds, .batch_size = 32, .seed = 1};
     struct nncw_compression *c;
@@ -385,9 +365,8 @@ START_TEST(test_interactive_edits_rebuild_or_change_nothing)
     ck_assert_int_eq(nncw_compression_count_quantizers(c), 8);
     int nodes = nncw_graph_count_nodes(g);
     struct nncw_quantizer_info qi;
-    nncwt_assert_status(nncw_compression_get_quantizer(c, quantizer_index(c, "CNN/conv2|WEIGHT"),
-                                                       &qi),
-                        NNCW_OK);
+    nncwt_assert_status(
+        nncw_compression_get_quantizer(c, quantizer_index(c, "CNN/conv2|WEIGHT"), &qi), NNCW_OK);
     ck_assert(qi.is_weight && qi.per_channel && qi.is_signed && qi.half_range);
     ck_assert_int_eq(qi.bits, 8);
     ck_assert_int_eq(qi.channels, 64);
@@ -403,13 +382,12 @@ START_TEST(test_interactive_edits_rebuild_or_change_nothing)
     /* per-tensor weights and an asymmetric activation are allowed */
     struct nncw_quantizer_change pt = {.bits = 0, .mode = -1, .per_channel = 0};
     nncwt_assert_status(nncw_compression_set_quantizers(c, "{re}.*\\|WEIGHT", &pt), NNCW_OK);
-    struct nncw_quantizer_change asym = {.bits = 0, .mode = NNCW_QMODE_ASYMMETRIC,
-                                         .per_channel = -1};
+    struct nncw_quantizer_change asym = {
+        .bits = 0, .mode = NNCW_QMODE_ASYMMETRIC, .per_channel = -1};
     nncwt_assert_status(nncw_compression_set_quantizers(c, "CNN/relu1|OUTPUT", &asym), NNCW_OK);
     ck_assert_int_eq(nncw_graph_count_nodes(g), nodes);
-    nncwt_assert_status(nncw_compression_get_quantizer(c, quantizer_index(c, "CNN/conv2|WEIGHT"),
-                                                       &qi),
-                        NNCW_OK);
+    nncwt_assert_status(
+        nncw_compression_get_quantizer(c, quantizer_index(c, "CNN/conv2|WEIGHT"), &qi), NNCW_OK);
     ck_assert(!qi.per_channel);
     ck_assert_int_eq(qi.channels, 1);
     ck_assert_int_eq(nncw_node_get_op(node(g, "CNN/relu1|OUTPUT")), NNCW_OP_QUANTIZE_ASYMMETRIC);
@@ -435,9 +413,8 @@ START_TEST(test_interactive_edits_rebuild_or_change_nothing)
     nncwt_assert_status(nncw_compression_set_quantizers(c, "CNN/fc1|WEIGHT", &pc),
                         NNCW_ERR_NOT_FOUND);
     nncwt_assert_status(nncw_compression_ignore_scope(c, 0, "{re}CNN/fc", false), NNCW_OK);
-    nncwt_assert_status(nncw_compression_get_quantizer(c, quantizer_index(c, "CNN/fc1|WEIGHT"),
-                                                       &qi),
-                        NNCW_OK);
+    nncwt_assert_status(
+        nncw_compression_get_quantizer(c, quantizer_index(c, "CNN/fc1|WEIGHT"), &qi), NNCW_OK);
     ck_assert(qi.per_channel);
     nncw_compression_free(c);
     nncw_config_free(cfg);

@@ -86,10 +86,13 @@ START_TEST(test_sgemm_edge_sizes_match_ref)
 END_TEST
 
 /* several KC, MC and NC blocks, on one thread and on two (rows split and columns split; A
- * packed once for all columns) */
+ * packed once for all columns; the last three split along k, in 4 and 2 chunks, as a weight
+ * gradient is, the last with each chunk's A packed once for all columns) */
 START_TEST(test_sgemm_blocked_sizes_match_ref)
 {
-    static const int shapes[][3] = {{20, 2100, 60}, {300, 40, 200}, {30, 70, 450}, {24, 1200, 420}};
+    static const int shapes[][3] = {{20, 2100, 60},  {300, 40, 200}, {30, 70, 450},
+                                    {24, 1200, 420}, {40, 27, 5000}, {130, 70, 1500},
+                                    {20, 600, 2600}};
     nncw_blas_set_threads(_i + 1);
     for (int s = 0; s < (int)NNCW_ARRAY_LEN(shapes); s++)
         for (int t = 0; t < 4; t++)
@@ -98,10 +101,11 @@ START_TEST(test_sgemm_blocked_sizes_match_ref)
 }
 END_TEST
 
-/* the split over threads changes nothing, bit for bit */
+/* the split over threads changes nothing, bit for bit: over rows or columns, and over k
+ * (loop 1: a small C and a long k) */
 START_TEST(test_sgemm_threads_give_identical_results)
 {
-    int m = 97, n = 530, k = 333;
+    int m = _i ? 64 : 97, n = _i ? 27 : 530, k = _i ? 9000 : 333;
     float *a = rand_floats((size_t)m * k, 1), *b = rand_floats((size_t)k * n, 2);
     float *c1 = nncw_calloc((size_t)m * n, sizeof(float)), *c2 = nncw_calloc((size_t)m * n, 4);
     nncw_blas_set_threads(1);
@@ -388,7 +392,7 @@ START_TEST(test_conv_implicit_backward_matches_im2col)
 }
 END_TEST
 
-/* ---- Winograd F(2x2, 3x3) ---- */
+/* ---- Winograd (F(4x4, 3x3) and F(2x2, 3x3)) ---- */
 
 /* 3x3 pad 1 stride 1 over even planes with at least 32 channels: planes 16 wide (one run of
  * tiles per 16), 8 wide (two runs), 4 wide (gathers and scatters), tiles crossing images,
@@ -673,7 +677,7 @@ static Suite *sgemm_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_sgemm_edge_sizes_match_ref);
     tcase_add_loop_test(tc, test_sgemm_blocked_sizes_match_ref, 0, 2);
-    tcase_add_test(tc, test_sgemm_threads_give_identical_results);
+    tcase_add_loop_test(tc, test_sgemm_threads_give_identical_results, 0, 2);
     tcase_add_test(tc, test_sgemm_empty_k_scales_c);
     suite_add_tcase(s, tc);
     tc = tcase_create("backends");

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cnn_fixture.h"
 #include "compression/compression.h"
 #include "compression/sparsity/sparsity_config.h"
 #include "config/config.h"
@@ -16,38 +17,9 @@
 #include "train/trainer.h"
 #include "zoo/zoo.h"
 
-static struct nncw_graph *cnn(void)
-{
-    struct nncw_zoo_options zo = nncw_zoo_defaults("cnn");
-    struct nncw_graph *g;
-    nncwt_assert_status(nncw_zoo_build("cnn", &zo, &g), NNCW_OK);
-    return g;
-}
-
-static struct nncw_dataset *data(int64_t count)
-{
-    struct nncw_synthetic_opts so = {.count = count,
-                                     .channels = 1,
-                                     .height = 28,
-                                     .width = 28,
-                                     .num_classes = 10,
-                                     .seed = 3,
-                                     .sample_seed = 1};
-    struct nncw_dataset *ds;
-    nncwt_assert_status(nncw_dataset_new_synthetic(&so, &ds), NNCW_OK);
-    return ds;
-}
-
 static struct nncw_config *config(const char *compression)
 {
-    char json[4096];
-    snprintf(json, sizeof json,
-             "{\"input_info\": {\"sample_size\": [1, 1, 28, 28]}, \"target_device\": \"CPU\", "
-             "\"compression\": %s}",
-             compression);
-    struct nncw_config *cfg;
-    nncwt_assert_status(nncw_config_parse(json, "test.json", &cfg), NNCW_OK);
-    return cfg;
+    return nncwt_cnn_config("\"target_device\": \"CPU\", ", compression);
 }
 
 static struct nncw_compression *compress(struct nncw_graph *g, const char *compression)
@@ -62,7 +34,7 @@ static struct nncw_compression *compress(struct nncw_graph *g, const char *compr
 /* the status of building compression on g, which must be left as it was on failure */
 static enum nncw_status try_compress(const char *compression)
 {
-    struct nncw_graph *g = cnn();
+    struct nncw_graph *g = nncwt_cnn();
     int nodes = nncw_graph_count_nodes(g), params = nncw_graph_count_params(g);
     struct nncw_config *cfg = config(compression);
     struct nncw_compression *c = NULL;
@@ -278,7 +250,7 @@ END_TEST
 
 START_TEST(test_magnitude_global_threshold_is_nncf_s)
 {
-    struct nncw_graph *g = cnn();
+    struct nncw_graph *g = nncwt_cnn();
     struct nncw_compression *c =
         compress(g, "{\"algorithm\": \"magnitude_sparsity\", \"sparsity_init\": 0.3}");
     /* a Mul by the mask on every weight */
@@ -323,7 +295,7 @@ END_TEST
 
 START_TEST(test_magnitude_local_abs_sets_every_layer)
 {
-    struct nncw_graph *g = cnn();
+    struct nncw_graph *g = nncwt_cnn();
     struct nncw_compression *c = compress(
         g, "{\"algorithm\": \"magnitude_sparsity\", \"sparsity_init\": 0.6, \"params\": "
            "{\"sparsity_level_setting_mode\": \"local\", \"weight_importance\": \"abs\"}}");
@@ -353,7 +325,7 @@ END_TEST
 
 START_TEST(test_magnitude_level_zero_masks_the_smallest_weight)
 {
-    struct nncw_graph *g = cnn();
+    struct nncw_graph *g = nncwt_cnn();
     /* make one conv2 weight the smallest of all by far */
     float *w = nncw_tensor_f32(nncw_graph_get_value_tensor(g, param(g, "conv2.weight")));
     w[7] = 0.0f;
@@ -372,7 +344,7 @@ END_TEST
 
 START_TEST(test_magnitude_follows_the_schedule_and_freezes)
 {
-    struct nncw_graph *g = cnn();
+    struct nncw_graph *g = nncwt_cnn();
     struct nncw_compression *c = compress(
         g, "{\"algorithm\": \"magnitude_sparsity\", \"params\": {\"sparsity_target\": 0.4, "
            "\"sparsity_target_epoch\": 2, \"power\": 1, \"sparsity_freeze_epoch\": 3}}");
@@ -414,7 +386,7 @@ END_TEST
 
 START_TEST(test_magnitude_per_step_updates)
 {
-    struct nncw_graph *g = cnn();
+    struct nncw_graph *g = nncwt_cnn();
     struct nncw_compression *c = compress(
         g, "{\"algorithm\": \"magnitude_sparsity\", \"params\": {\"sparsity_target\": 0.5, "
            "\"sparsity_target_epoch\": 1, \"power\": 1, \"update_per_optimizer_step\": true, "
@@ -436,7 +408,7 @@ END_TEST
 
 START_TEST(test_set_level_checks_its_range)
 {
-    struct nncw_graph *g = cnn();
+    struct nncw_graph *g = nncwt_cnn();
     struct nncw_compression *c = compress(g, "{\"algorithm\": \"magnitude_sparsity\"}");
     nncwt_assert_status(nncw_compression_set_sparsity_level(c, 1.0f), NNCW_ERR_INVALID_ARG);
     ck_assert_ptr_nonnull(strstr(nncw_last_error(), "sparsity level 1 is outside [0, 1)"));
@@ -448,7 +420,7 @@ START_TEST(test_set_level_checks_its_range)
     nncw_compression_free(c);
     nncw_graph_free(g);
     /* no sparsity algorithm */
-    g = cnn();
+    g = nncwt_cnn();
     c = compress(g, "{\"algorithm\": \"quantization\"}");
     nncwt_assert_status(nncw_compression_get_sparsity_level(c, &level), NNCW_ERR_NOT_FOUND);
     nncwt_assert_status(nncw_compression_set_sparsity_level(c, 0.5f), NNCW_ERR_NOT_FOUND);
@@ -462,7 +434,7 @@ END_TEST
 
 START_TEST(test_statistics_and_the_model_level)
 {
-    struct nncw_graph *g = cnn();
+    struct nncw_graph *g = nncwt_cnn();
     struct nncw_compression *c = compress(
         g, "{\"algorithm\": \"magnitude_sparsity\", \"sparsity_init\": 0.5, \"ignored_scopes\": "
            "[\"CNN/fc2\"]}");
@@ -519,7 +491,7 @@ START_TEST(test_masks_go_between_weights_and_their_quantizers)
         "[{\"algorithm\": \"quantization\"}, {\"algorithm\": \"magnitude_sparsity\", "
         "\"sparsity_init\": 0.5}]"};
     for (int o = 0; o < 2; o++) {
-        struct nncw_graph *g = cnn();
+        struct nncw_graph *g = nncwt_cnn();
         struct nncw_compression *c = compress(g, orders[o]);
         ck_assert_int_eq(nncw_compression_count_quantizers(c), 8);
         ck_assert_int_eq(nncw_compression_count_algos(c), 2);
@@ -546,7 +518,7 @@ END_TEST
 
 START_TEST(test_ignore_scope_rebuilds_the_masks)
 {
-    struct nncw_graph *g = cnn();
+    struct nncw_graph *g = nncwt_cnn();
     struct nncw_config *cfg = config("{\"algorithm\": \"magnitude_sparsity\", \"sparsity_init\": "
                                      "0.5}");
     struct nncw_compression *c;
@@ -569,7 +541,7 @@ END_TEST
 
 START_TEST(test_rb_loss_and_its_gradient)
 {
-    struct nncw_graph *g = cnn();
+    struct nncw_graph *g = nncwt_cnn();
     struct nncw_compression *c =
         compress(g, "{\"algorithm\": \"rb_sparsity\", \"compression_lr_multiplier\": 3}");
     struct nncw_node *rb = node(g, "CNN/fc1/weight_mask");
@@ -621,7 +593,7 @@ END_TEST
 
 START_TEST(test_rb_local_loss_sums_per_layer_distances)
 {
-    struct nncw_graph *g = cnn();
+    struct nncw_graph *g = nncwt_cnn();
     struct nncw_compression *c =
         compress(g, "{\"algorithm\": \"rb_sparsity\", \"sparsity_init\": 0.25, \"params\": "
                     "{\"sparsity_level_setting_mode\": \"local\"}}");
@@ -638,7 +610,7 @@ END_TEST
 
 START_TEST(test_rb_freezes_masks_and_loss)
 {
-    struct nncw_graph *g = cnn();
+    struct nncw_graph *g = nncwt_cnn();
     struct nncw_compression *c =
         compress(g, "{\"algorithm\": \"rb_sparsity\", \"params\": {\"sparsity_freeze_epoch\": 1, "
                     "\"sparsity_target_epoch\": 1}}");
@@ -669,8 +641,8 @@ END_TEST
 
 START_TEST(test_rb_trains_towards_the_target)
 {
-    struct nncw_graph *g = cnn();
-    struct nncw_dataset *ds = data(64);
+    struct nncw_graph *g = nncwt_cnn();
+    struct nncw_dataset *ds = nncwt_cnn_data(64);
     struct nncw_compression *c = compress(
         g, "{\"algorithm\": \"rb_sparsity\", \"sparsity_init\": 0.3, \"params\": {\"schedule\": "
            "\"adaptive\"}, \"compression_lr_multiplier\": 50}");
@@ -702,7 +674,7 @@ END_TEST
 
 START_TEST(test_const_keeps_the_zeros_of_the_weights)
 {
-    struct nncw_graph *g = cnn();
+    struct nncw_graph *g = nncwt_cnn();
     float *w = nncw_tensor_f32(nncw_graph_get_value_tensor(g, param(g, "fc2.weight")));
     int64_t n = numel(g, "fc2.weight");
     for (int64_t k = 0; k < n; k += 4)
@@ -728,8 +700,8 @@ END_TEST
 
 START_TEST(test_training_keeps_masked_weights_out)
 {
-    struct nncw_graph *g = cnn();
-    struct nncw_dataset *ds = data(64);
+    struct nncw_graph *g = nncwt_cnn();
+    struct nncw_dataset *ds = nncwt_cnn_data(64);
     struct nncw_compression *c =
         compress(g, "{\"algorithm\": \"magnitude_sparsity\", \"sparsity_init\": 0.5, \"params\": "
                     "{\"schedule\": \"multistep\", \"multistep_steps\": [], "
@@ -839,7 +811,7 @@ START_TEST(test_example_configs_build_on_the_cnn)
         struct nncw_config *cfg;
         nncwt_assert_status(nncw_config_load(path, &cfg), NNCW_OK);
         ck_assert_msg(cfg->n_warnings == 0, "%s: %s", files[i], cfg->warnings[0]);
-        struct nncw_graph *g = cnn();
+        struct nncw_graph *g = nncwt_cnn();
         struct nncw_compression *c;
         nncwt_assert_status(nncw_compression_create(g, cfg, NULL, &c), NNCW_OK);
         float level;

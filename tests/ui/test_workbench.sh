@@ -6,15 +6,8 @@
 # Usage: test_workbench.sh path/to/nncw
 set -u
 export LC_ALL=C.UTF-8 # UTF-8 drawing, and grep ranges of braille characters
-NNCW=$(realpath "$1")
-TMP=$(mktemp -d)
-SESSION=wb
 . "$(dirname "$0")/tmux.sh"
-cleanup() {
-    $T kill-server 2>/dev/null
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
+wb_init wb "$1"
 
 # a small ONNX model with nested scopes (Tiny/features/..., Tiny/classifier/...)
 cat > "$TMP/tiny.lua" <<'LUA'
@@ -36,18 +29,15 @@ for o = 1, 4 do for y = 1, 3 do for x = 1, 3 do w:set(o, 1, y, x, 0) end end end
 nncw.checkpoint.save(model, arg[1])
 LUA
 "$NNCW" run "$TMP/pruned.lua" "$TMP/pruned.nncw" || { echo "FAIL making the checkpoint"; exit 1; }
-DATA=()
-[ -d /usr/share/datasets/fashion-mnist ] || DATA=(workbench --data synthetic)
 
-$T new-session -d -s $SESSION -x 120 -y 36 -c "$TMP" \
-    "$NNCW ${DATA[*]}; echo WB-EXITED \$?; stty -a | tr ' ;' '\n\n' | grep -Ex -- '-?(icanon|echo)' | tr '\n' ' '; echo; sleep 60"
+wb_start 120 36 "$WB_AFTER_TTY"
 
 # the graph panel on the built-in CNN
-wait_for "the graph lists the CNN's nodes" "conv1 +Conv +\[1, 32, 26, 26\] +320" 180 || { finish; exit 1; }
+wait_for "the graph lists the CNN's nodes" "conv1 +Conv +\[1, 32, 26, 26\] +320" 180 || wb_abort
 wait_for "all five panels are shown" "Inspector" 5
-for p in Training Console Log; do check "panel $p is framed" bash -c "$T capture-pane -p -t wb | grep -q '─ $p'"; done
+for p in Training Console Log; do check "panel $p is framed" on_screen "─ $p"; done
 wait_for "the data is loaded (the Console echoes the Lua)" "> test_data = nncw\.data\." 180
-wait_for "the session is idle" "workbench \| model: .* idle *$" 180
+wait_idle "the session is idle" 180
 
 # a checkpoint into the model: the graph marks the pruned channels and the sparsity
 keys o
@@ -90,7 +80,7 @@ keys /
 type_line "features/conv1$"
 keys 2 G
 wait_for "the Inspector shows the weights' statistics" "min -?[0-9.e-]+  max [0-9.e-]+  mean -?[0-9.e-]+  std [0-9.e-]+" 5
-check "the Inspector draws a histogram" bash -c "$T capture-pane -p -t wb | grep -q '[▁▂▃▄▅▆▇█]'"
+check "the Inspector draws a histogram" on_screen '[▁▂▃▄▅▆▇█]'
 
 # a long run from the form; the chart and the progress update; cancel it
 keys t
@@ -98,12 +88,10 @@ wait_for "t opens the training form" "Train \`model\` on \`train_data\`" 5
 type_text 1000
 keys Enter
 wait_for "the run starts" "run 1 running" 120
-step_of() { screen | grep -Eo "step [0-9]+/[0-9]+" | head -1 | grep -Eo "[0-9]+" | head -1; }
 s1=$(step_of)
 GREP=-P wait_for "the loss chart is drawn (braille dots)" "┤[\x{2800}-\x{28FF} ]*[\x{2801}-\x{28FF}]" 30
-deadline=$((SECONDS + 60))
-while [ "$SECONDS" -le "$deadline" ] && [ "$(step_of)" = "$s1" ]; do sleep 0.1; done
-check "the progress goes on (step ${s1:-?} -> $(step_of))" test "$(step_of)" != "$s1"
+step_moved() { [ "$(step_of)" != "$s1" ]; }
+poll "the progress goes on (from step ${s1:-?})" 60 "another step" step_moved
 keys x
 wait_for "x cancels the run" "run 1 cancelled" 30
 # the Log, zoomed (the Lua error that follows the cancel takes the unzoomed Log's last lines)
@@ -137,10 +125,7 @@ wait_for "the final metrics" "│M [0-9.]+ [0-9.]+ [0-9.]+ [0-9.]+ " 10
 tui_metrics=$(screen | grep -Eo "M [0-9.]+ [0-9.]+ [0-9.]+ [0-9.]+" | tail -1)
 
 # :save through the s key (the prompt offers a file name)
-keys Escape s
-wait_for "s offers :save with a file name" "^:save nncw-session\.lua" 5
-keys Enter
-wait_for ":save writes the journal" "saved [0-9]+ chunks to nncw-session\.lua" 10
+wb_save
 
 # quitting during a run asks first
 keys t
@@ -155,21 +140,16 @@ wait_for "the run still runs" "run 3 running" 5
 keys q
 wait_for "q asks again" "Cancel it and quit\?" 5
 keys y
-wait_for "y cancels and quits with status 0" "^WB-EXITED 0$" 120
-wait_for "the terminal is restored (canonical mode, echo)" "^icanon echo *$" 10
+wait_exit "y cancels and quits with status 0" 0 120
+wait_tty_restored "the terminal is restored (canonical mode, echo)"
 
 # the saved session replays: the cancelled run to the same step, then the same final metrics
 check "the journal replays the cancelled run up to its step" grep -q "interrupt_after_steps([0-9]" "$TMP/nncw-session.lua"
-check "the journal leaves the failed chunks out" bash -c "! grep -q 'boom' '$TMP/nncw-session.lua'"
-out=$(cd "$TMP" && "$NNCW" run nncw-session.lua 2>&1)
-rc=$?
-run_metrics=$(grep -Eo "^M [0-9.]+ [0-9.]+ [0-9.]+ [0-9.]+" <<<"$out" | tail -1)
-if [ "$rc" -eq 0 ] && [ -n "$tui_metrics" ] && [ "$run_metrics" = "$tui_metrics" ]; then
-    ok "nncw run of the saved session reproduces the final metrics: $run_metrics"
-else
-    echo "FAIL replay: exit $rc, workbench '$tui_metrics', replay '$run_metrics'"
-    sed 's/^/    /' <<<"$out" | tail -20
-    failed=$((failed + 1))
-fi
-check "the replay prints the run's final line" grep -Eq "^final: train loss [0-9.]+ acc [0-9.]+, test loss" <<<"$out"
+check "the journal leaves the failed chunks out" not_in_journal boom
+check_replay
+run_metrics=$(grep -Eo "^M [0-9.]+ [0-9.]+ [0-9.]+ [0-9.]+" <<<"$REPLAY" | tail -1)
+check "nncw run of the saved session reproduces the final metrics: workbench '$tui_metrics', \
+replay '$run_metrics'" test -n "$tui_metrics" -a "$run_metrics" = "$tui_metrics"
+check "the replay prints the run's final line" \
+    grep -Eq "^final: train loss [0-9.]+ acc [0-9.]+, test loss" <<<"$REPLAY"
 finish

@@ -9,28 +9,11 @@
 # Usage: test_workbench_compress.sh path/to/nncw
 set -u
 export LC_ALL=C.UTF-8
-NNCW=$(realpath "$1")
-TMP=$(mktemp -d)
-SESSION=wbc
 . "$(dirname "$0")/tmux.sh"
-cleanup() {
-    $T kill-server 2>/dev/null
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
+wb_init wbc "$1"
 
 # VPU: 4-bit weights allowed, asymmetric weights not; a quick initialisation
-cat > "$TMP/q.json" <<'JSON'
-{
-    "input_info": {"sample_size": [1, 1, 28, 28]},
-    "target_device": "VPU",
-    "compression": {
-        "algorithm": "quantization",
-        "initializer": {"range": {"num_init_samples": 64},
-                        "batchnorm_adaptation": {"num_bn_adaptation_samples": 0}}
-    }
-}
-JSON
+quant_config q.json VPU 64
 cat > "$TMP/sparse.json" <<'JSON'
 {
     "input_info": {"sample_size": [1, 1, 28, 28]},
@@ -41,13 +24,9 @@ cat > "$TMP/sparse.json" <<'JSON'
     }
 }
 JSON
-DATA=()
-[ -d /usr/share/datasets/fashion-mnist ] || DATA=(workbench --data synthetic)
 
-$T new-session -d -s $SESSION -x 120 -y 36 -c "$TMP" \
-    "$NNCW ${DATA[*]}; echo WB-EXITED \$?; sleep 60"
-wait_for "the workbench starts" "conv1 +Conv +\[1, 32, 26, 26\]" 180 || { finish; exit 1; }
-wait_for "the session is idle" "workbench \| model: .* idle *$" 180
+wb_start 120 36
+wb_ready
 
 # nothing to edit yet: a clear message, no crash
 keys 6
@@ -82,10 +61,13 @@ wait_for "the Graph marks fc1 with 4 bits" "fc1 +Gemm .* Q4 " 10
 # sort: > moves the sort column (id -> W/A -> bits); the 4-bit quantizer comes first; r reverses
 keys '>' '>'
 wait_for "sorted by bits" "Quantizers  8 \(4 W, 4 A\), by bits" 5
-check "the first row is the 4-bit quantizer" bash -c "$T capture-pane -p -t $SESSION | grep -E '(W|A) +[0-9] ' | head -1 | grep -q 'CNN/fc1|WEIGHT'"
+quantizer_rows() { screen | grep -E '(W|A) +[0-9] '; }
+first_row_fc1() { quantizer_rows | head -1 | grep -qF 'CNN/fc1|WEIGHT'; }
+last_row_fc1() { quantizer_rows | tail -1 | grep -qF 'CNN/fc1|WEIGHT'; }
+check "the first row is the 4-bit quantizer" first_row_fc1
 keys r
 wait_for "r reverses the order" "Quantizers  8 \(4 W, 4 A\), by bits desc" 5
-check "reversed: the 4-bit quantizer is the last row" bash -c "$T capture-pane -p -t $SESSION | grep -E '(W|A) +[0-9] ' | tail -1 | grep -q 'CNN/fc1|WEIGHT'"
+check "reversed: the 4-bit quantizer is the last row" last_row_fc1
 
 # a change the hardware config refuses (an asymmetric weight): its message in the status line,
 # nothing changes. < < sorts by id again: the first row is CNN/conv1|WEIGHT
@@ -95,7 +77,7 @@ keys r Home Enter Right
 wait_for "Right picks the mode" "editing: Left/Right field" 5
 keys Up Enter
 wait_for "the refusal is in the status line" "error: .*Compression:set: invalid argument: quantizer" 30
-check "the table is unchanged (8 quantizers, weights symmetric)" bash -c "! $T capture-pane -p -t $SESSION | grep -Eq 'WEIGHT +W +[0-9] asym'"
+check "the table is unchanged (8 quantizers, weights symmetric)" off_screen 'WEIGHT +W +[0-9] asym'
 
 # Scopes: the pattern highlights nodes as it is typed; Enter ignores it
 keys 7
@@ -180,20 +162,17 @@ wait_for "FLOPs follow before any training" "FLOPs [0-9.]+M -> [0-9.]+M \(([0-9]
 wait_for "the Graph marks pruned filters" "conv2 +Conv .* P[1-9][0-9]*/64" 30
 
 # :save; the saved session replays the compression edits
-keys Escape s
-wait_for "s offers :save" "^:save nncw-session\.lua" 5
-keys Enter
-wait_for ":save writes the journal" "saved [0-9]+ chunks to nncw-session\.lua" 10
-for l in 'comp:set("CNN/fc1|WEIGHT", {bits = 4})' 'comp:ignore("{re}conv2$")' 'comp:unignore("{re}conv2$")' 'comp:set_sparsity_level(0.5)' 'comp:exclude_group(0, true)' 'comp:set_compression_rate(0.4)'; do
-    check "the journal has $l" grep -qF "$l" "$TMP/nncw-session.lua"
-done
-check "the refused edit is not journaled" bash -c "! grep -q 'mode = \"asymmetric\"' '$TMP/nncw-session.lua'"
+wb_save
+check_journal 'comp:set("CNN/fc1|WEIGHT", {bits = 4})' 'comp:ignore("{re}conv2$")' \
+    'comp:unignore("{re}conv2$")' 'comp:set_sparsity_level(0.5)' 'comp:exclude_group(0, true)' \
+    'comp:set_compression_rate(0.4)'
+check "the refused edit is not journaled" not_in_journal 'mode = "asymmetric"'
 keys q
-wait_for "q quits" "^WB-EXITED 0$" 60
-out=$(cd "$TMP" && "$NNCW" run nncw-session.lua 2>&1)
-rc=$?
-[ "$rc" -eq 0 ] || tail -20 <<<"$out"
-check "nncw run replays the session (exit $rc)" test "$rc" -eq 0
-echo "$out" > "$TMP/replay.txt"
-check "the replay rebuilds the compressions" bash -c "grep -q 'Compression (magnitude_sparsity)' '$TMP/replay.txt' && grep -q 'Compression (filter_pruning)' '$TMP/replay.txt'"
+wait_exit "q quits"
+check_replay
+rebuilt() {
+    grep -qF 'Compression (magnitude_sparsity)' <<<"$REPLAY" &&
+        grep -qF 'Compression (filter_pruning)' <<<"$REPLAY"
+}
+check "the replay rebuilds the compressions" rebuilt
 finish

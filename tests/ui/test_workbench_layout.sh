@@ -4,26 +4,18 @@
 # ASCII locale (no colour codes, no non-ASCII characters), Tab between panels, and SIGTERM
 # and SIGINT restoring the terminal. Usage: test_workbench_layout.sh path/to/nncw
 set -u
-NNCW=$(realpath "$1")
-TMP=$(mktemp -d)
-SESSION=wb
 . "$(dirname "$0")/tmux.sh"
-cleanup() {
-    $T kill-server 2>/dev/null
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
+wb_init wb "$1"
 # SGR colour parameters (foreground, background, bright, 256/true colour) in capture-pane -e
 COLOUR='\x1b\[(?:[0-9]+;)*(?:3[0-8]|4[0-8]|9[0-7]|10[0-7])(?:;[0-9]+)*m'
-# after nncw: its status, and whether the terminal is back in canonical mode with echo
-AFTER="echo WB-EXITED \$?; stty -a | tr ' ;' '\n\n' | grep -Ex -- '-?(icanon|echo)' | tr '\n' ' '; echo; sleep 60"
+colour_codes() { $T capture-pane -e -p -t "$SESSION" | grep -qP -- "$COLOUR"; }
+no_colour_codes() { ! colour_codes; }
 
-start() { # start COLUMNS ROWS ENV...
+# start COLUMNS ROWS ENV...: synthetic data whatever is installed, the terminal's modes after
+start() {
     local cols=$1 rows=$2
     shift 2
-    $T kill-session -t $SESSION 2>/dev/null
-    $T new-session -d -s $SESSION -x "$cols" -y "$rows" -c "$TMP" \
-        "env $* $NNCW workbench --data synthetic; $AFTER"
+    wb_launch "$cols" "$rows" "env $* $NNCW workbench --data synthetic" "$WB_AFTER_TTY"
 }
 
 all_panels() { # all five panel frames are on the screen
@@ -34,30 +26,32 @@ all_panels() { # all five panel frames are on the screen
 
 # ---- monochrome, ASCII ----
 start 120 36 LC_ALL=C NO_COLOR=1
-wait_for "the workbench starts (ASCII frames)" "^\+- Graph  model: 10 nodes" 180 || { finish; exit 1; }
-wait_for "the session is idle" "workbench \| model: .* idle *$" 180
+wait_for "the workbench starts (ASCII frames)" "^\+- Graph  model: 10 nodes" 180 || wb_abort
+wait_idle "the session is idle" 180
 check "all five panels at 120x36" all_panels
-check "NO_COLOR: no colour codes" bash -c "! $T capture-pane -e -p -t $SESSION | grep -qP '$COLOUR'"
+check "NO_COLOR: no colour codes" no_colour_codes
 only_ascii() { ! screen | LC_ALL=C grep -qP '[^\x00-\x7F]'; }
 check "an ASCII locale: only ASCII on the screen" only_ascii
-check "the status line shows the main keys" bash -c "$T capture-pane -p -t $SESSION | grep -Eq '^F1 Help  Tab Panel  / Search  t Train  x Cancel  s Save  o Open'"
+check "the status line shows the main keys" \
+    on_screen '^F1 Help  Tab Panel  / Search  t Train  x Cancel  s Save  o Open'
 
 # ---- resize to 80x24 and back ----
-$T resize-window -t $SESSION -x 80 -y 24
+resize 80 24
 wait_for "80x24: one panel under a tab row" "^ 1 Graph   2 Inspector   3 Training   4 Console   5 Log" 10
-check "80x24: the graph still lists the nodes" bash -c "$T capture-pane -p -t $SESSION | grep -Eq 'conv1 +Conv +\[1, 32, 26, 26\]'"
-check "80x24: the status line fits" bash -c "$T capture-pane -p -t $SESSION | tail -1 | grep -Eq '^F1 Help .*q Quit *$'"
+check "80x24: the graph still lists the nodes" on_screen 'conv1 +Conv +\[1, 32, 26, 26\]'
+status_line_fits() { screen | tail -1 | grep -Eq '^F1 Help .*q Quit *$'; }
+check "80x24: the status line fits" status_line_fits
 keys Tab
 wait_for "Tab focuses the next panel (the Inspector)" "^\+- Inspector  CNN/conv1" 5
 keys Tab Tab
 wait_for "two more: the Console" "^\+- Console" 5
 keys Escape
 wait_for "Esc leaves the Console for the Graph" "^\+- Graph" 5
-$T resize-window -t $SESSION -x 60 -y 20
+resize 60 20
 wait_for "60x20 still draws a panel" "^\+- Graph" 10
-$T resize-window -t $SESSION -x 30 -y 8
+resize 30 8
 wait_for "30x8 says the terminal is too small" "terminal too small" 10
-$T resize-window -t $SESSION -x 120 -y 36
+resize 120 36
 wait_for "back to 120x36" "^\+- Graph  model" 10
 check "all five panels again" all_panels
 
@@ -69,19 +63,19 @@ keys Escape
 wait_gone "any key closes the help" "Keys everywhere" 5
 keys z
 wait_for "z zooms the focused panel" "^\+- Graph  model.*-\+$" 5
-check "zoomed: the other panels are hidden" bash -c "! $T capture-pane -p -t $SESSION | grep -q -- '- Training'"
+check "zoomed: the other panels are hidden" off_screen '- Training'
 keys z
 wait_for "z again: all panels" "- Training" 5
 
 # ---- q quits at once when nothing runs; the terminal is restored ----
 keys q
-wait_for "q quits with status 0" "^WB-EXITED 0$" 20
-wait_for "the terminal is restored after q" "^icanon echo *$" 10
+wait_exit "q quits with status 0" 0 20
+wait_tty_restored "the terminal is restored after q"
 
 # ---- colours and UTF-8 by default ----
 start 120 36 LC_ALL=C.UTF-8
 wait_for "UTF-8: box-drawing frames" "^┌─ Graph  model" 180
-check "colours are used without NO_COLOR" bash -c "$T capture-pane -e -p -t $SESSION | grep -qP '$COLOUR'"
+check "colours are used without NO_COLOR" colour_codes
 
 # ---- signals restore the terminal ----
 # nncw runs under the pane's shell (env execs it)
@@ -89,20 +83,20 @@ pid_of_nncw() { pgrep -P "$($T display -p -t $SESSION '#{pane_pid}')" | head -1;
 pid=$(pid_of_nncw)
 check "found the workbench's process" test -n "$pid"
 kill -TERM "$pid" 2>/dev/null
-wait_for "SIGTERM ends it (status 143)" "^WB-EXITED 143$" 20
-wait_for "the terminal is restored after SIGTERM" "^icanon echo *$" 10
+wait_exit "SIGTERM ends it (status 143)" 143 20
+wait_tty_restored "the terminal is restored after SIGTERM"
 check "no alternate screen is left" test "$($T display -p -t $SESSION '#{alternate_on}')" = 0
 start 120 36 LC_ALL=C.UTF-8
 wait_for "restarted" "Graph  model" 180
-wait_for "idle again" "workbench \| model: .* idle *$" 180
+wait_idle "idle again" 180
 keys t
 type_text 1000
 keys Enter
 wait_for "a run is going" "run 1 running" 120
 pid=$(pid_of_nncw)
 kill -INT "$pid" 2>/dev/null
-wait_for "SIGINT during a run ends it (status 130)" "^WB-EXITED 130$" 30
-wait_for "the terminal is restored after SIGINT" "^icanon echo *$" 10
+wait_exit "SIGINT during a run ends it (status 130)" 130 30
+wait_tty_restored "the terminal is restored after SIGINT"
 
 # ---- without a terminal: no workbench, a clear message ----
 out=$("$NNCW" </dev/null 2>&1)

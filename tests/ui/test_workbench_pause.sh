@@ -8,21 +8,12 @@
 # Usage: test_workbench_pause.sh path/to/nncw [screen capture to write]
 set -u
 export LC_ALL=C.UTF-8
-NNCW=$(realpath "$1")
 CAPTURE=${2:-}
-TMP=$(mktemp -d)
-SESSION=wbp
 . "$(dirname "$0")/tmux.sh"
-cleanup() {
-    $T kill-server 2>/dev/null
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
+wb_init wbp "$1"
 
-DATA=()
-[ -d /usr/share/datasets/fashion-mnist ] || DATA=(workbench --data synthetic)
-$T new-session -d -s $SESSION -x 120 -y 40 -c "$TMP" "$NNCW ${DATA[*]}; echo WB-EXITED \$?; sleep 60"
-wait_for "the session is idle" "workbench \| model: .* idle *$" 180 || { finish; exit 1; }
+wb_start 120 40
+wait_idle "the session is idle" 180 || wb_abort
 
 # each step busy-waits 10 ms in the callback: the run lasts long enough to press keys in,
 # whatever the machine, and its numbers do not change
@@ -33,7 +24,6 @@ run() { # run TAG: starts the run from the ':' prompt (the Training panel keeps 
     type_line "lua TAG = '$1'; $RUN; $SHOW"
 }
 result() { screen | grep -Eo "$1 [0-9.e-]+ [0-9.e-]+ [0-9.]+" | tail -1 | cut -d' ' -f2-; }
-step_of() { screen | grep -Eo "step [0-9]+/[0-9]+" | head -1 | grep -Eo "[0-9]+" | head -1; }
 
 keys 3
 run ref
@@ -99,5 +89,5 @@ wait_for "it pauses" "run 7 paused" 30
 keys q
 wait_for "q while paused asks first" "Work is running\. Cancel it and quit\?" 5
 keys y
-wait_for "y cancels the paused run and quits with status 0" "^WB-EXITED 0$" 60
+wait_exit "y cancels the paused run and quits with status 0"
 finish

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The workbench's Search panel driven in tmux: without a compression and on an 8-bit-only
 # device it says why it cannot search; on a TRIAL config with bits [4, 8] and HAWQ on 32
-# samples with 4 iterations, h measures the traces (progress, bars, the curve), the cursor
+# samples with 4 iterations, :compress shows what the initializer's HAWQ solved at once (no r
+# or h), h measures the traces again (progress, bars, the curve), the cursor
 # picks another point of the curve and Enter applies it (the Quantizers table changes), a layer
 # is pinned and unpinned; then AutoQ runs 3 episodes on 128 test images, paused before the
 # first and resumed, with the policy strips; Enter applies the best policy; the panel at 80x24;
@@ -9,47 +10,15 @@
 # Usage: test_workbench_search.sh path/to/nncw
 set -u
 export LC_ALL=C.UTF-8
-NNCW=$(realpath "$1")
-TMP=$(mktemp -d)
-SESSION=wbs
 . "$(dirname "$0")/tmux.sh"
-cleanup() {
-    $T kill-server 2>/dev/null
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
+wb_init wbs "$1"
 
-cat > "$TMP/hawq.json" <<'JSON'
-{
-    "input_info": {"sample_size": [1, 1, 28, 28]},
-    "target_device": "TRIAL",
-    "compression": {
-        "algorithm": "quantization",
-        "initializer": {"range": {"num_init_samples": 32},
-                        "batchnorm_adaptation": {"num_bn_adaptation_samples": 0},
-                        "precision": {"type": "hawq", "bits": [4, 8], "num_data_points": 32,
-                                      "iter_number": 4, "compression_ratio": 1.5}}
-    }
-}
-JSON
-cat > "$TMP/cpu.json" <<'JSON'
-{
-    "input_info": {"sample_size": [1, 1, 28, 28]},
-    "target_device": "CPU",
-    "compression": {
-        "algorithm": "quantization",
-        "initializer": {"range": {"num_init_samples": 32},
-                        "batchnorm_adaptation": {"num_bn_adaptation_samples": 0}}
-    }
-}
-JSON
-DATA=()
-[ -d /usr/share/datasets/fashion-mnist ] || DATA=(workbench --data synthetic)
+quant_config hawq.json TRIAL 32 '{"type": "hawq", "bits": [4, 8], "num_data_points": 32,
+                                   "iter_number": 4, "compression_ratio": 1.5}'
+quant_config cpu.json CPU 32
 
-$T new-session -d -s $SESSION -x 120 -y 36 -c "$TMP" \
-    "$NNCW ${DATA[*]}; echo WB-EXITED \$?; sleep 60"
-wait_for "the workbench starts" "conv1 +Conv +\[1, 32, 26, 26\]" 180 || { finish; exit 1; }
-wait_for "the session is idle" "workbench \| model: .* idle *$" 180
+wb_start 120 36
+wb_ready
 
 # nothing to search yet: clear messages, no crash
 keys 9
@@ -77,19 +46,23 @@ wait_for "AutoQ on CPU names the device" "autoq: the target device CPU allows on
 keys o
 type_line "cnn"
 wait_for "the model opens again" "> model = nncw\.zoo\.build\(\"cnn\"" 30
-wait_for "the session is idle again" "workbench \| model: .* idle *$" 60
+wait_idle "the session is idle again"
 type_line ":compress hawq.json"
 wait_for "the HAWQ config applies" "Quantizers  8 \(4 W, 4 A\)" 60
+# what the initializer's HAWQ solved shows at once: the summary, the traces, the curve
 keys 9
-wait_for "no HAWQ result is shown yet" "HAWQ: no result shown yet" 5
+RESULT="HAWQ: 4 layers 5 points \| ratio 1\.[5-9][0-9]* target 1\.50 \| bits 4,8 \| 4 it"
+wait_for ":compress shows the HAWQ result without r or h" "$RESULT" 10
+wait_for "the initializer's traces show as bars" "CNN/fc2\|WEIGHT +█* +[ -]?[0-9.e-]+ +[48] " 5
+wait_for "the initializer's curve is plotted" "metric vs ratio  chosen [0-9]/5" 5
 keys r
 wait_for "r reads what :compress solved" "> hawq_result = comp:hawq\(\)" 30
-wait_for "the result of :compress shows" "HAWQ: 4 layers 5 points" 30
+wait_for "the result of :compress still shows" "$RESULT" 30
 type_line ":autoq many"
 wait_for ":autoq with a bad count is refused" "autoq: give the episodes and the test_data samples" 5
 keys 9 h
 wait_for "h runs comp:hawq_run" "> comp:hawq_run\(\)" 30
-wait_for "HAWQ solves: 4 layers on the curve" "HAWQ: 4 layers 5 points \| ratio 1\.[5-9][0-9]* target 1\.50 \| bits 4,8 \| 4 it" 60
+wait_for "HAWQ solves: 4 layers on the curve" "$RESULT" 60
 wait_for "the traces show as bars with bits" "CNN/conv1\|WEIGHT +█* *[ -]?[0-9.e-]+ +[48] " 5
 wait_for "the curve is plotted with its title" "metric vs ratio  chosen [0-9]/5" 5
 GREP=-P wait_for "the curve has braille dots" "[\x{2801}-\x{28FF}]" 5
@@ -101,7 +74,7 @@ type_line ':lua comp:hawq_run{progress = function() local t = os.clock() + 0.3 w
 wait_for "the panel counts Hutchinson iterations" "HAWQ: Hutchinson iteration [1-3]/4 \[#" 30
 keys x
 wait_for "x cancels the run" "HAWQ failed: interrupted" 30
-wait_for "the session is idle after the cancel" "workbench \| model: .* idle *$" 30
+wait_idle "the session is idle after the cancel" 30
 wait_for "the previous traces stay" "CNN/fc2\|WEIGHT +█* +[ -]?[0-9.e-]+ +[48] " 5
 
 # the cursor to the last point (every layer at 4 bits), Enter applies it
@@ -123,7 +96,7 @@ wait_for "8 pins the selected layer" "> comp:hawq_pin\(\"CNN/conv1\|WEIGHT\", 8\
 wait_for "the pinned layer shows its pin" "CNN/conv1\|WEIGHT .* 8 +8 *$|CNN/conv1\|WEIGHT .* 8   8" 30
 keys u
 wait_for "u unpins it" "> comp:hawq_unpin\(\"CNN/conv1\|WEIGHT\"\)" 30
-wait_for "the session is idle after the pins" "workbench \| model: .* idle *$" 60
+wait_idle "the session is idle after the pins"
 
 # AutoQ: 3 episodes on 128 test images, paused before the first, resumed
 keys a
@@ -133,7 +106,7 @@ keys Enter p
 wait_for "the search is made" "> autoq = comp:autoq\{data = test_data" 30
 wait_for "p pauses it before an episode" "AutoQ: 8 quantizers, episode 0/3 paused" 30
 sleep 0.5
-check "nothing runs while paused" bash -c "! $T capture-pane -p -t $SESSION | grep -q 'autoq:step()'"
+check "nothing runs while paused" off_screen "autoq:step\(\)"
 keys p
 wait_for "p resumes: 3 episodes run" "AutoQ: episode 3/3 .*\| best #[0-2] reward" 120
 wait_for "each episode is a line of Lua" "> autoq_episode = autoq:step\(\)" 5
@@ -148,25 +121,18 @@ keys m
 wait_for "m switches back to HAWQ" "Search  HAWQ" 5
 
 # the panel at 80x24
-$T resize-window -t $SESSION -x 80 -y 24
+resize 80 24
 wait_for "at 80x24 the panel still shows the traces" "CNN/fc2\|WEIGHT" 10
 wait_for "at 80x24 the curve is still drawn" "metric vs ratio" 10
 [ -n "${NNCW_SEARCH_SCREENS:-}" ] && screen > "$NNCW_SEARCH_SCREENS/narrow.txt"
-$T resize-window -t $SESSION -x 120 -y 36
+resize 120 36
 
 # :save; the saved session replays the searches
-keys Escape s
-wait_for "s offers :save" "^:save nncw-session\.lua" 5
-keys Enter
-wait_for ":save writes the journal" "saved [0-9]+ chunks to nncw-session\.lua" 10
-for l in 'comp:hawq_run()' 'comp:hawq_choose(' 'comp:hawq_pin("CNN/conv1|WEIGHT", 8)' 'comp:hawq_unpin("CNN/conv1|WEIGHT")' 'autoq = comp:autoq{' 'autoq:apply()'; do
-    check "the journal has $l" grep -qF "$l" "$TMP/nncw-session.lua"
-done
+wb_save
+check_journal 'comp:hawq_run()' 'comp:hawq_choose(' 'comp:hawq_pin("CNN/conv1|WEIGHT", 8)' \
+    'comp:hawq_unpin("CNN/conv1|WEIGHT")' 'autoq = comp:autoq{' 'autoq:apply()'
 check "the journal has the 3 episodes" test "$(grep -c 'autoq:step()' "$TMP/nncw-session.lua")" -eq 3
 keys q
-wait_for "q quits" "^WB-EXITED 0$" 60
-out=$(cd "$TMP" && "$NNCW" run nncw-session.lua 2>&1)
-rc=$?
-[ "$rc" -eq 0 ] || tail -20 <<<"$out"
-check "nncw run replays the session (exit $rc)" test "$rc" -eq 0
+wait_exit "q quits"
+check_replay
 finish
