@@ -70,7 +70,8 @@ void nncw_igemm_run(nncw_igemm_chunk_fn fn, const struct nncw_igemm_weights *w,
         for (int j = 0; j < np; j++) {
             aoff[j] = i * g->in_img + y * g->in_row + x * g->in_pix;
             ooff[j] = i * g->out_img + y * g->out_row + x * g->out_pix;
-            roff[j] = i * g->res_img + y * g->res_row + x * g->res_pix;
+            if (c.roff)
+                roff[j] = i * g->res_img + y * g->res_row + x * g->res_pix;
             if (++x == g->ow) {
                 x = 0;
                 if (++y == g->oh) {
